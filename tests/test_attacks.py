@@ -1,0 +1,175 @@
+"""FGSM and the random-sign control, checked against independent computations."""
+
+import keras
+import numpy as np
+import pytest
+
+from advlib import attacks, models
+
+
+def linear_softmax_model(weights, bias, temperature=1.0):
+    """A linear softmax classifier on flattened 4x4x3 images, built from the library's layers."""
+    inputs = keras.Input(shape=(4, 4, 3))
+    flat = keras.layers.Flatten()(inputs)
+    dense = keras.layers.Dense(weights.shape[1], name="logits")
+    logits = dense(flat)
+    outputs = models.TemperatureSoftmax(temperature, name="softmax")(logits)
+    model = keras.Model(inputs, outputs)
+    dense.set_weights([weights.astype(np.float32), bias.astype(np.float32)])
+    return model
+
+
+@pytest.fixture
+def linear_case():
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(48, 10)) * 0.5
+    bias = rng.normal(size=10) * 0.1
+    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
+    y = rng.integers(0, 10, size=16)
+    return weights, bias, x, y
+
+
+def closed_form_gradient(weights, bias, x, y, temperature=1.0):
+    """d/dx of -log softmax(W^T x / T + b / T)_y is W (p - onehot(y)) / T, in float64."""
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    logits = (flat @ weights + bias) / temperature
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return ((p - np.eye(10)[y]) @ weights.T / temperature).reshape(x.shape)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 3.0])
+def test_sign_pattern_matches_the_closed_form(linear_case, temperature):
+    weights, bias, x, y = linear_case
+    model = linear_softmax_model(weights, bias, temperature)
+    x_adv = attacks.fgsm(model, x, y, eps=0.01, clip=None)
+    expected_sign = np.sign(closed_form_gradient(weights, bias, x, y, temperature))
+    np.testing.assert_array_equal(np.sign(x_adv - x), expected_sign)
+
+
+def test_temperature_argument_attacks_the_same_weights_at_another_temperature(linear_case):
+    weights, bias, x, y = linear_case
+    model = linear_softmax_model(weights, bias, 1.0)
+    x_adv = attacks.fgsm(model, x, y, eps=0.01, temperature=5.0, clip=None)
+    np.testing.assert_array_equal(np.sign(x_adv - x), np.sign(closed_form_gradient(weights, bias, x, y, 5.0)))
+
+
+def test_perturbation_has_infinity_norm_eps_before_clipping(linear_case):
+    weights, bias, x, y = linear_case
+    model = linear_softmax_model(weights, bias)
+    x_adv = attacks.fgsm(model, x, y, eps=0.03, clip=None)
+    np.testing.assert_allclose(np.abs(x_adv - x), 0.03, rtol=1e-5)
+
+
+def test_eps_zero_returns_x(linear_case):
+    weights, bias, x, y = linear_case
+    np.testing.assert_array_equal(attacks.fgsm(linear_softmax_model(weights, bias), x, y, eps=0.0), x)
+    np.testing.assert_array_equal(attacks.random_sign(x, eps=0.0, seed=0), x)
+
+
+def test_result_stays_in_the_unit_interval(linear_case):
+    weights, bias, _, y = linear_case
+    # Pixels at exactly 0 and 1 are the ones a step can push outside.
+    x = np.random.default_rng(2).integers(0, 2, size=(16, 4, 4, 3)).astype(np.float32)
+    x_adv = attacks.fgsm(linear_softmax_model(weights, bias), x, y, eps=0.1)
+    assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
+    assert np.any(x_adv != x)
+    noisy = attacks.random_sign(x, eps=0.1, seed=0)
+    assert noisy.min() >= 0.0 and noisy.max() <= 1.0
+
+
+def test_saturated_softmax_gives_an_all_zero_perturbation(linear_case):
+    weights, bias, x, y = linear_case
+    # Logits scaled by 1e4 saturate a float32 softmax; put the true class on top so every
+    # example is "correct" with probability exactly 1.0.
+    scaled = weights * 1e4
+    flat = x.reshape(len(x), -1)
+    y = np.argmax(flat @ scaled + bias, axis=1)
+    model = linear_softmax_model(scaled, bias)
+    assert np.all(model(x).numpy().max(axis=1) == 1.0)
+    np.testing.assert_array_equal(attacks.fgsm(model, x, y, eps=0.01), x)
+    # The attacker who raises the temperature sees the gradient again.
+    assert np.all(attacks.fgsm(model, x, y, eps=0.01, temperature=1e4, clip=None) != x)
+
+
+def test_logit_loss_keeps_gradients_a_saturated_softmax_loses(linear_case):
+    weights, bias, x, _ = linear_case
+    # At this scale some, not all, softmax outputs are exactly one-hot in float32.
+    scaled = weights * 10
+    y = np.argmax(x.reshape(len(x), -1) @ scaled + bias, axis=1)
+    model = linear_softmax_model(scaled, bias)
+    saturated = model(x).numpy().max(axis=1) == 1.0
+    assert 0 < saturated.sum() < len(x)
+    unchanged = np.all(attacks.fgsm(model, x, y, clip=None) == x, axis=(1, 2, 3))
+    np.testing.assert_array_equal(unchanged, saturated)
+    assert np.all(attacks.fgsm(model, x, y, from_logits=True, clip=None) != x)
+
+
+def test_batching_does_not_change_the_result(linear_case):
+    weights, bias, x, y = linear_case
+    model = linear_softmax_model(weights, bias)
+    np.testing.assert_array_equal(
+        attacks.fgsm(model, x, y, batch_size=3), attacks.fgsm(model, x, y, batch_size=100)
+    )
+
+
+def test_one_hot_and_integer_labels_agree(linear_case):
+    weights, bias, x, y = linear_case
+    model = linear_softmax_model(weights, bias)
+    np.testing.assert_array_equal(attacks.fgsm(model, x, y), attacks.fgsm(model, x, np.eye(10)[y]))
+
+
+def test_fgsm_on_the_cnn_matches_a_finite_difference():
+    model = models.build_cnn(seed=0)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 0.9, size=(1, 32, 32, 3)).astype(np.float32)
+    y = np.array([3])
+    gradient, loss = attacks.input_gradient_function(model)(x, np.eye(10, dtype=np.float32)[y])
+    gradient = gradient.numpy()[0]
+    # Step along the gradient direction: the loss change should be close to |grad|^2 * h.
+    h = 1e-3
+    direction = gradient / np.linalg.norm(gradient)
+    x_plus = (x[0] + h * direction)[None].astype(np.float32)
+    _, loss_plus = attacks.input_gradient_function(model)(x_plus, np.eye(10, dtype=np.float32)[y])
+    finite_difference = (loss_plus.numpy()[0] - loss.numpy()[0]) / h
+    np.testing.assert_allclose(finite_difference, np.linalg.norm(gradient), rtol=0.05)
+
+
+def test_random_sign_is_plus_or_minus_eps_and_seeded():
+    x = np.full((4, 8, 8, 3), 0.5, dtype=np.float32)
+    first = attacks.random_sign(x, eps=0.01, seed=1)
+    np.testing.assert_allclose(np.abs(first - x), 0.01, rtol=1e-5)
+    np.testing.assert_array_equal(first, attacks.random_sign(x, eps=0.01, seed=1))
+    assert not np.array_equal(first, attacks.random_sign(x, eps=0.01, seed=2))
+    # Both signs occur in roughly equal numbers.
+    assert 0.4 < np.mean(first > x) < 0.6
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(eps=-0.01), "eps"),
+        (dict(eps=float("nan")), "eps"),
+        (dict(x=np.full((2, 4, 4, 3), 1.5, np.float32)), r"outside \[0, 1\]"),
+        (dict(x=np.full((2, 4, 4, 3), 128, np.uint8)), "uint8"),
+        (dict(x=np.zeros((0, 4, 4, 3), np.float32), y=np.zeros(0, int)), "non-empty"),
+        (dict(y=np.array([0, 1, 2])), "labels"),
+        (dict(y=np.array([0, 10])), "labels must lie"),
+        (dict(y=np.array([0, -1])), "labels must lie"),
+        (dict(clip=(1.0, 0.0)), "clip"),
+        (dict(batch_size=0), "batch_size"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(linear_case, change, message):
+    weights, bias, _, _ = linear_case
+    arguments = dict(x=np.full((2, 4, 4, 3), 0.5, np.float32), y=np.array([0, 1]), eps=0.01)
+    arguments.update(change)
+    with pytest.raises(ValueError, match=message):
+        attacks.fgsm(linear_softmax_model(weights, bias), **arguments)
+
+
+def test_random_sign_rejects_bad_input():
+    with pytest.raises(ValueError, match="eps"):
+        attacks.random_sign(np.zeros((1, 4, 4, 3), np.float32), eps=-1)
+    with pytest.raises(ValueError, match="outside"):
+        attacks.random_sign(np.full((1, 4, 4, 3), -0.5, np.float32))

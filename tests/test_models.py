@@ -1,0 +1,71 @@
+"""The report's CNN: Table 1 shapes and counts, and temperature changes that share weights."""
+
+import numpy as np
+import pytest
+
+from advlib import models
+
+
+def test_parameter_count_matches_the_report():
+    model = models.build_cnn(seed=0)
+    assert model.count_params() == models.TOTAL_PARAMETERS == 150_954
+
+
+def test_every_layer_matches_table_1():
+    model = models.build_cnn(seed=0)
+    # Drop the input layer and the parameter-free softmax that Table 1 folds into the dense layer.
+    body = [layer for layer in model.layers[1:] if not isinstance(layer, models.TemperatureSoftmax)]
+    observed = [(type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params()) for layer in body]
+    assert observed == list(models.TABLE_1)
+    assert sum(count for _, _, count in models.TABLE_1) == 150_954
+
+
+def test_outputs_are_probabilities_at_the_given_temperature():
+    model = models.build_cnn(temperature=4.0, seed=0)
+    x = np.random.default_rng(0).random((5, 32, 32, 3), dtype=np.float32)
+    probabilities = model(x, training=False).numpy()
+    logits = models.logits_model(model)(x, training=False).numpy().astype(np.float64)
+    expected = np.exp(logits / 4.0 - (logits / 4.0).max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-7)
+    assert models.get_temperature(model) == 4.0
+
+
+def test_with_temperature_shares_weights_without_copying():
+    model = models.build_cnn(temperature=50.0, seed=0)
+    cold = models.with_temperature(model, 1.0)
+    assert models.get_temperature(cold) == 1.0
+    assert all(a is b for a, b in zip(cold.trainable_weights, model.trainable_weights))
+    # Changing the original's weights changes the other model too.
+    kernel = model.get_layer("logits").kernel
+    kernel.assign(kernel.numpy() * 3.0)
+    x = np.random.default_rng(1).random((3, 32, 32, 3), dtype=np.float32)
+    logits = models.logits_model(model)(x, training=False).numpy()
+    np.testing.assert_array_equal(np.argmax(cold(x, training=False).numpy(), 1), np.argmax(logits, 1))
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(cold(x, training=False).numpy(), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_same_seed_same_initial_weights():
+    first = models.build_cnn(seed=3).get_weights()
+    second = models.build_cnn(seed=3).get_weights()
+    third = models.build_cnn(seed=4).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not all(np.array_equal(a, c) for a, c in zip(first, third))
+
+
+@pytest.mark.parametrize("temperature", [0, -1, float("nan"), float("inf"), "hot", None])
+def test_bad_temperature_is_refused(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        models.build_cnn(temperature=temperature)
+    with pytest.raises(ValueError, match="temperature"):
+        models.with_temperature(models.build_cnn(), temperature)
+
+
+def test_clone_weights_only_copies_values_not_variables():
+    model = models.build_cnn(temperature=4.0, seed=0)
+    copy = models.clone_weights_only(model)
+    assert models.get_temperature(copy) == 4.0
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), copy.get_weights()))
+    assert copy.trainable_weights[0] is not model.trainable_weights[0]
