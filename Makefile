@@ -1,0 +1,66 @@
+# Build the advlib book and run its tests; see README.md.
+#
+#   make book   build the site into _build/html (the main job)
+#   make test   build the book with the quick profile, then run tests/ (including the
+#               headless-browser check of the built pages) and the notebooks under nbval
+#   make venv   only create/update .venv
+#   make clean  remove build output, screenshots and caches (keeps .venv)
+#
+# Every target sets up .venv itself, so a fresh machine needs only Python 3.11.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := book
+
+VENV := .venv
+PY := $(VENV)/bin/python
+JUPYTER_BOOK := $(VENV)/bin/jupyter-book
+STAMP := $(VENV)/.installed
+# The interpreter that creates .venv: python3.11 if there is one, else python3.
+BOOTSTRAP_PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+
+# Where the book is built depends on the advlib profile (ADVLIB_PROFILE, default full).
+# The full book goes to _build/html. Any other profile (make test uses quick) builds into
+# _build/profile-<name>/_build/html with its own notebook execution cache: jupyter-cache
+# keys on the notebooks' code only, so sharing one cache would let outputs of a quick
+# run end up in the full book.
+PROFILE = $(or $(ADVLIB_PROFILE),full)
+BOOK_ROOT = $(if $(filter full,$(PROFILE)),.,_build/profile-$(PROFILE))
+BOOK_HTML = $(BOOK_ROOT)/_build/html
+# -W: any Sphinx/MyST-NB warning (missing file or reference, unknown glue key, failed
+# notebook cell, ...) fails the build; --keep-going reports all of them first.
+BOOK_FLAGS := --warningiserror --keep-going
+
+.PHONY: venv book test clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ ! -x $(PY) ]; then \
+	  if [ -z "$(BOOTSTRAP_PYTHON)" ]; then echo "Need python3.11 (or python3) on PATH." >&2; exit 1; fi; \
+	  echo "Creating $(VENV) with $(BOOTSTRAP_PYTHON)"; \
+	  $(BOOTSTRAP_PYTHON) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt -e .
+	touch $@
+
+book: $(STAMP)
+	$(JUPYTER_BOOK) build . --path-output $(BOOK_ROOT) $(BOOK_FLAGS)
+
+# The tests use the quick profile unless ADVLIB_PROFILE is already set. The book is
+# built first so that tests/test_book_browser.py can check the pages it produces.
+# pytest exits with 5 when it collects nothing: that is fine for the notebook step
+# (no notebooks under book/ yet) but not for tests/.
+test: export ADVLIB_PROFILE ?= quick
+test: $(STAMP)
+	$(MAKE) --no-print-directory book
+	ADVLIB_BOOK_HTML=$(BOOK_HTML) $(PY) -m pytest tests
+	@status=0; \
+	echo "$(PY) -m pytest --nbval-lax --nbval-current-env book/"; \
+	$(PY) -m pytest --nbval-lax --nbval-current-env book/ || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "No notebooks under book/: nothing for nbval to run."; status=0; fi; \
+	exit $$status
+
+clean:
+	rm -rf _build artifacts .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
