@@ -174,3 +174,47 @@ def clone_weights_only(model):
     copy = build_cnn(temperature=get_temperature(model))
     copy.set_weights(model.get_weights())
     return copy
+
+
+@keras.saving.register_keras_serializable(package="advlib")
+class RandomSignNoise(layers.Layer):
+    """Adds fresh ``eps * R``, ``R`` uniform in {-1, +1}, to every input, also at test time.
+
+    Input and output: float32 images in [0, 1]; the result is clipped back to [0, 1]
+    because the noise can push a pixel at 0 or 1 out of range. This is the report's
+    inference-time preprocessing (Eq. 2 applied to each input before classifying it).
+    """
+
+    def __init__(self, eps=0.01, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not float(eps) >= 0.0:
+            raise ValueError(f"eps must be non-negative, got {eps!r}")
+        self.eps = float(eps)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images):
+        # Noise is added whatever the `training` flag says: it is a defence used at test time.
+        bits = keras.random.randint(keras.ops.shape(images), 0, 2, seed=self.seed_generator)
+        signs = keras.ops.cast(bits, images.dtype) * 2.0 - 1.0
+        return keras.ops.clip(images + self.eps * signs, 0.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(eps=self.eps, seed=self.seed)
+        return config
+
+
+def with_input_noise(model, eps=0.01, seed=None):
+    """Return ``model`` behind a :class:`RandomSignNoise` layer; the weights are shared.
+
+    The result takes and returns what ``model`` does, but every call sees newly drawn
+    noise, so two calls on the same images can disagree. Gradients flow through the
+    noise, so FGSM on the wrapped model attacks the defended system.
+    """
+    inputs = keras.Input(shape=model.inputs[0].shape[1:], name="image")
+    noisy = RandomSignNoise(eps, seed=seed, name="input_noise")(inputs)
+    return keras.Model(inputs, model(noisy), name=f"{model.name}_noisy")

@@ -1,0 +1,115 @@
+"""Command line: ``python -m advlib reproduce`` trains and measures; ``report`` prints the comparison.
+
+    python -m advlib reproduce [--profile quick|full|test] [--only NAME ...]
+    python -m advlib report [--profile ...]
+    python -m advlib publish [--profile ...]   # copy finished models into advlib/pretrained
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+
+
+def _format_seconds(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
+
+
+def _models_needed(names):
+    """The requested models plus their teachers, teachers first, in registry order."""
+    from advlib import experiments
+
+    needed = set()
+
+    def add(name):
+        spec = experiments.get_spec(name)
+        needed.add(name)
+        if spec.teacher:
+            add(spec.teacher)
+
+    for name in names:
+        add(name)
+    return [name for name in experiments.MODELS if name in needed]
+
+
+def reproduce(profile_name, only):
+    from advlib import experiments, measurements
+
+    profile = experiments.get_profile(profile_name)
+    names = _models_needed(only or list(experiments.MODELS))
+    print(experiments.describe_profile(profile), flush=True)
+    costs = {name: experiments.get_spec(name).cost for name in names}
+    to_train = [name for name in names if not experiments.is_saved(name, profile)]
+    total_cost = sum(costs[name] for name in to_train) or 1.0
+    started = time.time()
+    done_cost = 0.0
+    for index, name in enumerate(names, start=1):
+        elapsed = time.time() - started
+        eta = "unknown" if done_cost == 0 else _format_seconds(elapsed / done_cost * (total_cost - done_cost))
+        status = "training" if name in to_train else "saved"
+        print(f"== model {index} of {len(names)}: {name} ({status}); elapsed {_format_seconds(elapsed)}, ETA {eta}", flush=True)
+        experiments.load_or_train(name, profile)
+        if name in to_train:
+            done_cost += costs[name]
+    print(f"== measuring (elapsed {_format_seconds(time.time() - started)})", flush=True)
+    measurements.measure(profile, only=names if only else None)
+    print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
+    print(measurements.format_report(profile))
+
+
+def publish(profile_name):
+    """Copy the profile's finished models and measurements into the package's pretrained folder."""
+    from advlib import experiments, results
+
+    profile = experiments.get_profile(profile_name)
+    target = results.PRETRAINED_DIR / profile.name
+    target.mkdir(parents=True, exist_ok=True)
+    source = results.results_root() / profile.name
+    for name in experiments.MODELS:
+        digest = results.config_hash(experiments.model_config(name, profile))
+        base = results.stem(name, digest)
+        if not (source / f"{base}.json").exists():
+            print(f"skipping {name}: not finished in {source}")
+            continue
+        for suffix in (".weights.h5", ".json"):
+            shutil.copy2(source / f"{base}{suffix}", target / f"{base}{suffix}")
+        print(f"published {base}")
+    if (source / "measurements.json").exists():
+        shutil.copy2(source / "measurements.json", target / "measurements.json")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m advlib", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("reproduce", "train what is missing and measure everything"),
+        ("report", "print the report's numbers beside ours, from saved results"),
+        ("publish", "copy finished models into advlib/pretrained (for shipping)"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--profile", choices=["quick", "full", "test"], default=None,
+                             help="data and epoch budget (default: $ADVLIB_PROFILE, else full)")
+        if name == "reproduce":
+            command.add_argument("--only", nargs="+", metavar="NAME", help="only these registry models (and their teachers)")
+    arguments = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if arguments.command == "reproduce":
+        from advlib import experiments
+
+        for name in arguments.only or []:
+            if name not in experiments.MODELS:
+                parser.error(f"unknown model {name!r}; choose from: {', '.join(experiments.MODELS)}")
+        reproduce(arguments.profile, arguments.only)
+    elif arguments.command == "report":
+        from advlib import measurements
+
+        print(measurements.format_report(arguments.profile))
+    else:
+        publish(arguments.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
