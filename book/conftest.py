@@ -2,7 +2,9 @@
 
 ``make test`` runs ``pytest --nbval-lax --nbval-current-env book/``: every notebook
 cell must run without an error, and only cells marked ``# NBVAL_CHECK_OUTPUT`` have
-their outputs compared with the ones stored in the notebook.
+their outputs compared with the ones stored in the notebook. nbval also fails a cell
+that has stored outputs but no execution count, so commit notebooks either executed or
+with their outputs cleared.
 """
 
 import os
