@@ -110,6 +110,8 @@ def model_config(name, profile=None):
     invalidates its students. The data source is recorded but not hashed: the official
     and the JPEG copy of CIFAR-10 are the same images up to compression.
     """
+    from advlib import models
+
     profile = get_profile(profile)
     spec = get_spec(name)
     config = {
@@ -119,7 +121,7 @@ def model_config(name, profile=None):
         "profile": profile.name,
         "per_class": list(profile.per_class) if profile.per_class else None,
         "training": training_config(profile).to_dict(),
-        "architecture": "report-table-1",
+        "architecture": models.ARCHITECTURE,
     }
     if spec.teacher:
         config["teacher"] = {"name": spec.teacher, "config_hash": results.config_hash(model_config(spec.teacher, profile))}

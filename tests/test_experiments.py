@@ -1,0 +1,153 @@
+"""The registry, load_or_train, resumable runs and the command line, on hand-made data."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from advlib import experiments, measurements, results
+from tests.helpers import make_image_tree
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def environment(tmp_path, monkeypatch):
+    """An isolated data source, cache and results folder, on the tiny test profile."""
+    source = make_image_tree(tmp_path / "cifar")
+    variables = {
+        "ADVLIB_CIFAR10": str(source),
+        "ADVLIB_CACHE_DIR": str(tmp_path / "cache"),
+        "ADVLIB_RESULTS": str(tmp_path / "results"),
+        "ADVLIB_PROFILE": "test",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    experiments._load_data.cache_clear()
+    yield dict(os.environ, **variables)
+    experiments._load_data.cache_clear()
+
+
+def test_profile_selection(monkeypatch):
+    monkeypatch.delenv("ADVLIB_PROFILE", raising=False)
+    assert experiments.get_profile().name == "full"
+    monkeypatch.setenv("ADVLIB_PROFILE", "quick")
+    assert experiments.get_profile().name == "quick"
+    assert experiments.get_profile("test").name == "test"
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        experiments.get_profile("fast")
+    with pytest.raises(ValueError, match="unknown model"):
+        experiments.load_or_train("no_such_model", "test")
+
+
+def test_config_hash_follows_every_setting_and_the_teacher(monkeypatch):
+    student = results.config_hash(experiments.model_config("final_student", "test"))
+    teacher = results.config_hash(experiments.model_config("random_at", "test"))
+    assert student != teacher
+    assert len({results.config_hash(experiments.model_config(name, "test")) for name in experiments.MODELS}) == len(experiments.MODELS)
+    changed = experiments.Profile("test", (12, 4), epochs=4, batch_size=32)
+    monkeypatch.setitem(experiments.PROFILES, "test", changed)
+    assert results.config_hash(experiments.model_config("random_at", "test")) != teacher
+    assert results.config_hash(experiments.model_config("final_student", "test")) != student
+
+
+def test_load_or_train_trains_once_then_loads(environment, capsys):
+    model = experiments.load_or_train("baseline")
+    out = capsys.readouterr().out
+    assert "Training baseline" in out and "Saved baseline" in out
+    record = experiments.load_record("baseline")
+    for field in ("config", "metrics", "data_source", "seed", "versions", "wall_time_seconds", "machine", "history"):
+        assert field in record
+    assert len(record["history"]["loss"]) == experiments.PROFILES["test"].epochs
+    assert "image folder" in record["data_source"]
+    again = experiments.load_or_train("baseline")
+    assert "Found saved model at" in capsys.readouterr().out
+    for ours, theirs in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_stale_or_half_written_models_are_never_loaded(environment, monkeypatch):
+    experiments.load_or_train("baseline")
+    assert experiments.is_saved("baseline")
+    # A changed config has another hash, so the old weights are not found.
+    monkeypatch.setitem(experiments.PROFILES, "test", experiments.Profile("test", (12, 4), epochs=2, batch_size=32))
+    assert not experiments.is_saved("baseline")
+    with pytest.raises(FileNotFoundError, match="python -m advlib reproduce --profile test --only baseline"):
+        experiments.load_or_train("baseline", train=False)
+    monkeypatch.undo()
+    monkeypatch.setenv("ADVLIB_RESULTS", environment["ADVLIB_RESULTS"])
+    record_path = next(Path(environment["ADVLIB_RESULTS"], "test").glob("baseline-*.json"))
+    record_path.write_text(record_path.read_text()[:50])
+    assert not experiments.is_saved("baseline")
+
+
+def _run_cli(arguments, env, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "advlib", *arguments], env=env, cwd=REPOSITORY, capture_output=True, text=True, **kwargs
+    )
+
+
+def test_a_killed_run_resumes_at_the_right_epoch(environment):
+    # Kill the process (SIGKILL, no clean-up) right after its first epoch's checkpoint is written.
+    killer = (
+        "import os, signal, sys\n"
+        "from advlib import training, experiments\n"
+        "original = training.save_checkpoint\n"
+        "def save_then_die(model, directory, epochs_done, history):\n"
+        "    original(model, directory, epochs_done, history)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "training.save_checkpoint = save_then_die\n"
+        "experiments.load_or_train('baseline')\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", killer], env=environment, cwd=REPOSITORY, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL
+    assert not experiments.is_saved("baseline")
+    finished = _run_cli(["reproduce", "--only", "baseline"], environment)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    epochs = experiments.PROFILES["test"].epochs
+    assert f"1 of {epochs} epochs done" in finished.stdout
+    record = experiments.load_record("baseline")
+    assert len(record["history"]["loss"]) == epochs
+    # Only the remaining epochs ran in the second process.
+    assert finished.stdout.count("Epoch ") == epochs - 1 or f"Epoch {epochs}/{epochs}" in finished.stdout
+
+
+def test_reproduce_and_report_cover_every_row(environment):
+    before = _run_cli(["report"], environment)
+    assert before.returncode == 0
+    assert f"{len(measurements.MEASUREMENTS)} of {len(measurements.MEASUREMENTS)} measurements missing" in before.stdout
+    run = _run_cli(["reproduce", "--only", "baseline"], environment)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "model 1 of 1: baseline" in run.stdout and "ETA" in run.stdout
+    after = _run_cli(["report"], environment)
+    lines = after.stdout.splitlines()
+    for measurement in measurements.MEASUREMENTS:
+        row = next(line for line in lines if measurement.description in line)
+        if measurement.models == ("baseline",):
+            assert row.split()[-1] != "missing"
+            assert float(row.split()[-1]) == pytest.approx(measurements.load_saved()[measurement.key]["value"], abs=5e-4)
+        else:
+            assert row.endswith("missing")
+    bad = _run_cli(["reproduce", "--only", "nonsense"], environment)
+    assert bad.returncode != 0 and "unknown model 'nonsense'" in bad.stderr
+
+
+def test_same_seed_same_numbers_across_processes(tmp_path, environment):
+    # The quick profile's sizes, on hand-made data so the test needs no download.
+    source = make_image_tree(tmp_path / "quick-data", train_per_class=200, test_per_class=50, seed=1)
+    outputs = []
+    for run in ("first", "second"):
+        env = dict(environment, ADVLIB_CIFAR10=str(source), ADVLIB_PROFILE="quick", ADVLIB_RESULTS=str(tmp_path / run))
+        completed = _run_cli(["reproduce", "--only", "baseline"], env)
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        saved = json.loads((tmp_path / run / "quick" / "measurements.json").read_text())
+        outputs.append({key: entry["value"] for key, entry in saved.items()})
+        record = next((tmp_path / run / "quick").glob("baseline-*.json"))
+        outputs.append(json.loads(record.read_text())["history"]["loss"])
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+    assert set(outputs[0]) == {"baseline.clean", "baseline.fgsm", "baseline.random_sign"}

@@ -1,0 +1,147 @@
+"""Training recipes and distillation: data pipeline, soft labels, checkpoints."""
+
+import numpy as np
+import pytest
+
+from advlib import attacks, distillation, models, training
+
+
+@pytest.fixture
+def small_data():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 32, 32, 3), dtype=np.float32)
+    y = np.arange(64) % 10
+    return x, y
+
+
+CONFIG = training.TrainingConfig(epochs=2, batch_size=16, warmup_epochs=1, seed=3)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [(dict(epochs=0), "epochs"), (dict(batch_size=0), "batch_size"), (dict(learning_rate=0.0), "learning_rate"),
+     (dict(epochs=2, warmup_epochs=2), "warmup_epochs"), (dict(eps=-1.0), "eps")],
+)
+def test_bad_training_config_is_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        training.TrainingConfig(**arguments)
+
+
+def test_dataset_batches_stay_in_range_and_repeat_with_the_seed(small_data):
+    x, y = small_data
+    labels = training.one_hot(y)
+    first = [batch for batch in training.make_dataset(x, labels, batch_size=16, seed=5)]
+    again = [batch for batch in training.make_dataset(x, labels, batch_size=16, seed=5)]
+    other = [batch for batch in training.make_dataset(x, labels, batch_size=16, seed=6)]
+    assert [len(images) for images, _ in first] == [16, 16, 16, 16]
+    for (images, batch_labels), (images_again, labels_again) in zip(first, again):
+        assert images.shape[1:] == (32, 32, 3)
+        assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
+        np.testing.assert_array_equal(images.numpy(), images_again.numpy())
+        np.testing.assert_array_equal(batch_labels.numpy(), labels_again.numpy())
+    assert not np.array_equal(first[0][0].numpy(), other[0][0].numpy())
+    # Augmentation changes the images, and every label is still one of the originals.
+    plain = np.concatenate([images for images, _ in training.make_dataset(x, labels, batch_size=16, augment=False, shuffle=False)])
+    np.testing.assert_array_equal(plain, x)
+    assert not any(np.allclose(first[0][0].numpy()[0], image) for image in x)
+
+
+def test_soft_labels_are_distributions_that_flatten_with_temperature(small_data):
+    x, _ = small_data
+    teacher = models.build_cnn(seed=0)
+    # Sharpen the untrained teacher so its outputs are far from uniform at T = 1.
+    kernel = teacher.get_layer("logits").kernel
+    kernel.assign(kernel.numpy() * 200)
+    entropies = []
+    for temperature in (1.0, 4.0, 50.0):
+        labels = distillation.soft_labels(teacher, x, temperature)
+        assert labels.shape == (64, 10) and labels.dtype == np.float32
+        assert np.all(labels >= 0)
+        np.testing.assert_allclose(labels.sum(axis=1), 1.0, atol=1e-6)
+        entropies.append(float(np.mean(-np.sum(labels * np.log(np.maximum(labels, 1e-30)), axis=1))))
+    assert entropies[0] < entropies[1] < entropies[2] <= np.log(10) + 1e-6
+    # The arg-max never depends on the temperature.
+    np.testing.assert_array_equal(
+        np.argmax(distillation.soft_labels(teacher, x, 1.0), 1), np.argmax(distillation.soft_labels(teacher, x, 50.0), 1)
+    )
+
+
+def test_student_on_one_hot_labels_is_ordinary_training(small_data):
+    x, y = small_data
+    baseline, baseline_history = training.train_baseline(x, y, CONFIG, verbose=0)
+    student, student_history = distillation.train_student(x, training.one_hot(y), CONFIG, temperature=1.0, verbose=0)
+    for ours, theirs in zip(baseline.get_weights(), student.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(baseline_history["loss"], student_history["loss"], rtol=1e-5)
+
+
+def test_student_rejects_labels_that_are_not_distributions(small_data):
+    x, y = small_data
+    with pytest.raises(ValueError, match="probability distributions"):
+        distillation.train_student(x, training.one_hot(y) * 2, CONFIG, temperature=4.0, verbose=0)
+    with pytest.raises(ValueError, match="shape"):
+        distillation.train_student(x, training.one_hot(y)[:10], CONFIG, temperature=4.0, verbose=0)
+
+
+def test_per_epoch_training_attacks_the_current_model_every_epoch(small_data, monkeypatch):
+    x, y = small_data
+    seen = []
+    original = attacks.fgsm
+
+    def spy(model, images, labels, eps, **kwargs):
+        seen.append([weight.copy() for weight in model.get_weights()[:1]])
+        return original(model, images, labels, eps, **kwargs)
+
+    monkeypatch.setattr(attacks, "fgsm", spy)
+    training.train_per_epoch_at(x, y, CONFIG, verbose=0)
+    assert len(seen) == CONFIG.epochs
+    # The second epoch's copies come from the weights after the first epoch, not the initial ones.
+    assert not np.array_equal(seen[0][0], seen[1][0])
+
+
+def test_random_training_sets_hold_random_sign_copies(small_data, monkeypatch):
+    x, y = small_data
+    captured = []
+    original = training.make_dataset
+
+    def spy(images, labels, **kwargs):
+        captured.append((images, labels))
+        return original(images, labels, **kwargs)
+
+    monkeypatch.setattr(training, "make_dataset", spy)
+    training.train_random_at(x, y, CONFIG, verbose=0)
+    training.train_random_every_epoch(x, y, CONFIG, verbose=0)
+    (once_0, labels_0), (once_1, _), (every_0, _), (every_1, _) = captured
+    assert len(once_0) == 2 * len(x)
+    np.testing.assert_array_equal(once_0[: len(x)], x)
+    np.testing.assert_allclose(np.abs(once_0[len(x):] - x)[(x > 0.01) & (x < 0.99)], 0.01, rtol=1e-4)
+    np.testing.assert_array_equal(labels_0[len(x):], training.one_hot(y))
+    # Made once: the same copies in both epochs; made every epoch: new copies.
+    np.testing.assert_array_equal(once_0, once_1)
+    assert not np.array_equal(every_0[len(x):], every_1[len(x):])
+
+
+def test_checkpoint_resumes_where_it_stopped(small_data, tmp_path):
+    x, y = small_data
+    config = training.TrainingConfig(epochs=3, batch_size=16, seed=1)
+    model = models.build_cnn(seed=1)
+    # Train two epochs of a three-epoch run, as if killed before the third.
+    calls = []
+
+    def data_for_epoch(epoch, model):
+        calls.append(epoch)
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return x, training.one_hot(y)
+
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(model, data_for_epoch, config, epoch_size=len(x), checkpoint_dir=tmp_path, verbose=0)
+    resumed_calls = []
+    resumed = models.build_cnn(seed=1)
+    history = training.fit(
+        resumed, lambda epoch, model: (resumed_calls.append(epoch), (x, training.one_hot(y)))[1], config,
+        epoch_size=len(x), checkpoint_dir=tmp_path, verbose=0,
+    )
+    assert calls == [0, 1, 2] and resumed_calls == [2]
+    assert len(history["loss"]) == 3
+    assert int(resumed.optimizer.iterations.numpy()) == 3 * 4
