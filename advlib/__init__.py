@@ -16,6 +16,9 @@ _SUBMODULES = (
     "training",
     "distillation",
     "experiments",
+    "measurements",
+    "results",
+    "book",
     "plots",
 )
 
