@@ -1,4 +1,4 @@
-"""Tests for advlib.data, built on tiny hand-made sources in every accepted layout."""
+"""Tests for advlib.data and its file readers (advlib.cifar_files), on tiny hand-made sources."""
 
 import os
 import io
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advlib import data
+from advlib import cifar_files, data
 
 # Read before any test's monkeypatching, so the shared-copy test can use the real settings.
 SHARED_SOURCE = os.environ.get("ADVLIB_CIFAR10")
@@ -428,7 +428,7 @@ def test_second_load_of_batches_uses_the_cache(tmp_path, dataset, monkeypatch):
     folder = write_python_batches(tmp_path / "src", dataset)
     data.load_cifar10(folder)
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
-    monkeypatch.setattr(data, "_decode_source", _forbid)
+    monkeypatch.setattr(cifar_files, "decode_source", _forbid)
     train, test = data.load_cifar10(folder)
     assert_split(train, dataset["train"])
     assert_split(test, dataset["test"])
@@ -437,8 +437,8 @@ def test_second_load_of_batches_uses_the_cache(tmp_path, dataset, monkeypatch):
 def test_image_tree_cache_and_invalidation(tmp_path, dataset, monkeypatch):
     root = write_image_tree(tmp_path / "tree", dataset)
     first_train, _ = data.load_cifar10(root)
-    original_decode = data._decode_image
-    monkeypatch.setattr(data, "_decode_image", _forbid)
+    original_decode = cifar_files.decode_image
+    monkeypatch.setattr(cifar_files, "decode_image", _forbid)
     np.testing.assert_array_equal(data.load_cifar10(root)[0][0], first_train[0])
 
     # New pixels and a new mtime on one file must trigger a fresh decode that sees them.
@@ -447,7 +447,7 @@ def test_image_tree_cache_and_invalidation(tmp_path, dataset, monkeypatch):
     stat = changed.stat()
     os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
     calls = []
-    monkeypatch.setattr(data, "_decode_image",
+    monkeypatch.setattr(cifar_files, "decode_image",
                         lambda path: calls.append(path) or original_decode(path))
     train_x, _ = data.load_cifar10(root)[0]
     assert len(calls) == len(dataset["train"][1]) + len(dataset["test"][1])
@@ -459,7 +459,7 @@ def test_touching_a_file_invalidates_the_cache(tmp_path, dataset, monkeypatch):
     data.load_cifar10(folder)
     stat = (folder / "test_batch.bin").stat()
     os.utime(folder / "test_batch.bin", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    monkeypatch.setattr(data, "_decode_source", _forbid)
+    monkeypatch.setattr(cifar_files, "decode_source", _forbid)
     with pytest.raises(AssertionError, match="decoded"):
         data.load_cifar10(folder)
 
@@ -474,7 +474,7 @@ def test_corrupt_cache_is_rebuilt(tmp_path, dataset, monkeypatch, damage):
     with pytest.warns(RuntimeWarning, match="rebuilding"):
         train, _ = data.load_cifar10(folder)
     assert_split(train, dataset["train"])
-    monkeypatch.setattr(data, "_decode_source", _forbid)
+    monkeypatch.setattr(cifar_files, "decode_source", _forbid)
     assert_split(data.load_cifar10(folder)[0], dataset["train"])
 
 
@@ -569,6 +569,6 @@ def test_shared_copy_subset_and_cache(monkeypatch):
     assert train_y.dtype == test_y.dtype == np.int64
     assert np.bincount(train_y, minlength=10).tolist() == [5] * 10
     assert np.bincount(test_y, minlength=10).tolist() == [2] * 10
-    monkeypatch.setattr(data, "_decode_image", _forbid)
+    monkeypatch.setattr(cifar_files, "decode_image", _forbid)
     (again_x, _), _ = data.load_cifar10(per_class=(5, 2))
     np.testing.assert_array_equal(again_x, train_x)
