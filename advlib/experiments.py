@@ -56,6 +56,8 @@ class ModelSpec:
     """One registry model: its recipe, its softmax temperature and, for students, its teacher.
 
     ``cost`` is the epoch cost relative to the baseline, used for progress estimates.
+    ``seed_offset`` is added to the profile's seed, so two models trained by the same
+    recipe at the same temperature are independent runs, not one run done twice.
     """
 
     name: str
@@ -64,6 +66,7 @@ class ModelSpec:
     temperature: float = 1.0
     teacher: str | None = None
     cost: float = 1.0
+    seed_offset: int = 0
 
 
 MODELS = {
@@ -78,7 +81,7 @@ MODELS = {
         # the variant's teacher, so that the variant's teacher differs from random_at.
         ModelSpec("dd_teacher_t50", "random_at", "Defensive distillation teacher at T = 50 (Table 3)", temperature=50.0, cost=2.0),
         ModelSpec("dd_student_t50", "student", "Defensive distillation student at T = 50 (Table 3)", temperature=50.0, teacher="dd_teacher_t50"),
-        ModelSpec("variant_teacher_t1", "per_epoch_at", "Variant teacher, trained at T = 1 (Table 4)", cost=2.4),
+        ModelSpec("variant_teacher_t1", "per_epoch_at", "Variant teacher, trained at T = 1 (Table 4)", cost=2.4, seed_offset=1),
         ModelSpec("variant_student_t4", "student", "Variant student at T = 4 on the teacher's T = 4 labels (Table 4)", temperature=4.0, teacher="variant_teacher_t1"),
         ModelSpec("final_student", "student", "Final model: variant distillation from random_at at T = 4 (section 8)", temperature=4.0, teacher="random_at"),
     )
@@ -91,14 +94,14 @@ def get_spec(name):
     return MODELS[name]
 
 
-def training_config(profile):
+def training_config(profile, spec=None):
     from advlib.training import TrainingConfig
 
     return TrainingConfig(
         epochs=profile.epochs,
         batch_size=profile.batch_size,
         learning_rate=profile.learning_rate,
-        seed=profile.seed,
+        seed=profile.seed + (spec.seed_offset if spec else 0),
         eps=profile.eps,
     )
 
@@ -120,7 +123,7 @@ def model_config(name, profile=None):
         "temperature": spec.temperature,
         "profile": profile.name,
         "per_class": list(profile.per_class) if profile.per_class else None,
-        "training": training_config(profile).to_dict(),
+        "training": training_config(profile, spec).to_dict(),
         "architecture": models.ARCHITECTURE,
     }
     if spec.teacher:
@@ -206,7 +209,7 @@ def _train_and_save(spec, profile, config, digest, verbose):
         validation_data=(dataset.x_test, training.one_hot(dataset.y_test)),
         verbose=verbose,
     )
-    config_object = training_config(profile)
+    config_object = training_config(profile, spec)
     if spec.recipe == "student":
         labels = distillation.soft_labels(teacher, dataset.x_train, spec.temperature)
         model, history = distillation.train_student(
@@ -218,7 +221,7 @@ def _train_and_save(spec, profile, config, digest, verbose):
     record = {
         "config": config,
         "profile": profile.name,
-        "seed": profile.seed,
+        "seed": config_object.seed,
         "data_source": dataset.source,
         "train_size": int(len(dataset.x_train)),
         "test_size": int(len(dataset.x_test)),
