@@ -67,6 +67,11 @@ class ComparisonTable:
         self.rows = rows
         self.caption = caption
 
+    @property
+    def values(self):
+        """Our values by measurement key: ``{key: float}`` (already glued by :func:`compare`)."""
+        return {measurement.key: ours for measurement, ours in self.rows}
+
     def _cells(self):
         for measurement, ours in self.rows:
             report = f"{measurement.report:.3f}" if measurement.report is not None else (measurement.report_note or "—")

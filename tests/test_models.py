@@ -69,3 +69,28 @@ def test_clone_weights_only_copies_values_not_variables():
     assert models.get_temperature(copy) == 4.0
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), copy.get_weights()))
     assert copy.trainable_weights[0] is not model.trainable_weights[0]
+
+
+def test_input_noise_adds_fresh_plus_minus_eps_at_test_time():
+    noise = models.RandomSignNoise(eps=0.03, seed=0)
+    x = np.full((4, 32, 32, 3), 0.5, dtype=np.float32)
+    first = noise(x, training=False).numpy()
+    second = noise(x, training=False).numpy()
+    np.testing.assert_allclose(np.abs(first - x), 0.03, rtol=1e-5)
+    assert 0.45 < np.mean(first > x) < 0.55
+    assert not np.array_equal(first, second), "every call draws new noise"
+    edges = noise(np.zeros((2, 8, 8, 3), np.float32)).numpy()
+    assert edges.min() >= 0.0 and set(np.unique(edges)) <= {0.0, np.float32(0.03)}
+
+
+def test_noisy_model_shares_weights_and_changes_some_predictions():
+    model = models.build_cnn(seed=0)
+    noisy = models.with_input_noise(model, eps=0.05, seed=1)
+    assert all(any(w is v for v in noisy.trainable_weights) for w in model.trainable_weights)
+    x = np.random.default_rng(0).random((64, 32, 32, 3), dtype=np.float32)
+    clean = model(x, training=False).numpy()
+    with_noise = noisy(x, training=False).numpy()
+    assert with_noise.shape == clean.shape
+    assert not np.allclose(with_noise, clean)
+    with pytest.raises(ValueError, match="eps"):
+        models.RandomSignNoise(eps=-0.1)
