@@ -60,6 +60,15 @@ def measured(keys, profile=None):
     return values
 
 
+def relation(ours, other):
+    """A phrase comparing two numbers for the prose: "higher than", "lower than" or "equal to"."""
+    if ours > other:
+        return "higher than"
+    if ours < other:
+        return "lower than"
+    return "equal to"
+
+
 class ComparisonTable:
     """A report-vs-book table that renders as HTML in notebooks and as text elsewhere."""
 

@@ -1,0 +1,32 @@
+"""advlib.book: phrases, report-vs-book tables and key checks used by the chapters."""
+
+import pytest
+
+from advlib import book, measurements
+
+
+def test_relation_phrases():
+    assert book.relation(0.5, 0.4) == "higher than"
+    assert book.relation(0.4, 0.5) == "lower than"
+    assert book.relation(0.5, 0.5) == "equal to"
+
+
+def test_comparison_table_shows_report_ours_and_difference():
+    rows = [
+        (measurements.MEASUREMENTS_BY_KEY["baseline.fgsm"], 0.25),
+        (measurements.MEASUREMENTS_BY_KEY["random_every_epoch.fgsm"], 0.5),
+    ]
+    table = book.ComparisonTable(rows, "caption")
+    html = table._repr_html_()
+    assert "<caption>caption</caption>" in html
+    assert "<td>0.204</td><td>0.250</td><td>+0.046</td>" in html
+    # A measurement the report does not give shows its note and no difference.
+    assert "<td>not run</td><td>0.500</td><td>—</td>" in html
+    assert table.values == {"baseline.fgsm": 0.25, "random_every_epoch.fgsm": 0.5}
+    assert "0.204 | 0.250 | +0.046" in repr(table)
+
+
+def test_glue_key_and_unknown_measurements():
+    assert book.glue_key("random_at_t0.01.fgsm") == "random_at_t0_01_fgsm"
+    with pytest.raises(ValueError, match="unknown measurement"):
+        book.measured(["baseline.clean", "no.such.key"], "test")
