@@ -53,8 +53,8 @@ def reproduce(profile_name, only):
         experiments.load_or_train(name, profile)
         if name in to_train:
             done_cost += costs[name]
-    print(f"== measuring (elapsed {_format_seconds(time.time() - started)})", flush=True)
-    measurements.measure(profile, only=names if only else None)
+        # Measure each model as soon as it exists, so an interrupted run keeps its numbers.
+        measurements.measure(profile, only=[name])
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(measurements.format_report(profile))
 
