@@ -1,0 +1,38 @@
+"""Weights shipped in advlib/pretrained/ match the registry and load without training."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from advlib import experiments, results
+
+SHIPPED = sorted(results.PRETRAINED_DIR.glob("*/*.json"))
+RECORDS = [path for path in SHIPPED if path.name != "measurements.json"]
+
+
+@pytest.mark.parametrize("path", RECORDS, ids=[f"{path.parent.name}/{path.stem}" for path in RECORDS])
+def test_shipped_model_is_current_and_loads(path, tmp_path, monkeypatch):
+    record = json.loads(path.read_text())
+    profile = path.parent.name
+    name = record["name"]
+    # A shipped model whose config no longer hashes the same would never be loaded.
+    assert record["config_hash"] == results.config_hash(experiments.model_config(name, profile)), (
+        f"{path.name} is stale: the registry's config for {name!r} changed; retrain and publish it"
+    )
+    assert record["config"] == experiments.model_config(name, profile)
+    for field in ("data_source", "wall_time_seconds", "machine", "versions", "metrics", "seed"):
+        assert field in record
+    # With an empty results folder, load_or_train must find the shipped weights and not train.
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path))
+    model = experiments.load_or_train(name, profile, train=False)
+    assert model.count_params() == 150_954
+    assert any(np.abs(weight).sum() > 0 for weight in model.get_weights())
+
+
+def test_shipped_measurements_belong_to_shipped_models():
+    for path in (p for p in SHIPPED if p.name == "measurements.json"):
+        shipped_hashes = {json.loads(record.read_text())["config_hash"] for record in path.parent.glob("*.json") if record != path}
+        for key, entry in json.loads(path.read_text()).items():
+            assert set(entry["models"].values()) <= shipped_hashes, f"{key} was measured on a model that is not shipped"
