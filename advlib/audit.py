@@ -1,0 +1,266 @@
+"""A gradient-masking audit: the symptoms of Athalye, Carlini & Wagner (2018) and Carlini et al. (2019).
+
+A defence that only hides its gradients looks robust to gradient attacks without being
+robust. :func:`audit` measures four symptoms of that on one model and a batch of images:
+
+(a) ``zero_gradients``: many images have an input gradient that is exactly zero (e.g. a
+    saturated softmax), so every sign attack leaves them unchanged;
+(b) ``one_step_beats_iterated``: FGSM (one step) lowers the accuracy more than PGD
+    (many steps) at the same eps, although PGD's first step can be FGSM's;
+(c) ``transfer_beats_white_box``: examples crafted on another model (a surrogate) fool
+    the model more than its own gradients do (only checked when a surrogate is given);
+(d) ``accuracy_does_not_fall``: the PGD accuracy stays above a floor at the largest eps,
+    where an honest model, not trained to resist that eps, is at (nearly) 0.
+
+Each symptom comes with the measured numbers, a flag and a one-line explanation. A flag
+is a reason to attack harder (from the logits, at a raised temperature, with EOT, a
+margin loss, more steps), not a proof of masking; no flag is not a proof of robustness.
+"""
+
+from dataclasses import dataclass, field
+from html import escape
+
+import numpy as np
+
+from advlib import attacks, evaluation, strong_attacks
+
+# eps in pixel units of 1/255, up to the 8/255 common in the literature for CIFAR-10.
+DEFAULT_EPS_VALUES = (1 / 255, 2 / 255, 4 / 255, 8 / 255)
+DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.05
+DEFAULT_ONE_STEP_TOLERANCE = 0.02
+DEFAULT_TRANSFER_TOLERANCE = 0.02
+DEFAULT_ACCURACY_FLOOR = 0.10
+
+
+@dataclass
+class Symptom:
+    """One check of the audit.
+
+    Attributes:
+        name: short key, e.g. ``"zero_gradients"``.
+        flagged: ``True`` if the symptom is present, ``False`` if not, ``None`` if it was
+            not checked (e.g. no surrogate was given).
+        measured: the numbers the decision is based on, by name.
+        rule: the condition that flags the symptom, in words with its threshold.
+        explanation: one line on what the result means.
+    """
+
+    name: str
+    flagged: object
+    measured: dict
+    rule: str
+    explanation: str
+
+
+@dataclass
+class AuditReport:
+    """The result of :func:`audit`: a list of :class:`Symptom` and the accuracies behind them.
+
+    ``flags`` lists the names of the symptoms present; ``str(report)`` is a plain-text
+    table and notebooks show an HTML one.
+    """
+
+    symptoms: list
+    eps: float
+    clean_accuracy: float
+    pgd_accuracy_by_eps: dict = field(default_factory=dict)
+
+    @property
+    def flags(self):
+        """Names of the symptoms present (``flagged is True``), in the order checked."""
+        return [symptom.name for symptom in self.symptoms if symptom.flagged is True]
+
+    def __getitem__(self, name):
+        for symptom in self.symptoms:
+            if symptom.name == name:
+                return symptom
+        raise KeyError(name)
+
+    def _rows(self):
+        for symptom in self.symptoms:
+            status = {True: "FLAGGED", False: "ok", None: "not checked"}[symptom.flagged]
+            measured = ", ".join(f"{key} = {_format(value)}" for key, value in symptom.measured.items())
+            yield symptom.name, status, measured or "-", symptom.rule, symptom.explanation
+
+    def __str__(self):
+        header = (
+            f"Gradient-masking audit at eps = {self.eps:.4g} (clean accuracy {self.clean_accuracy:.3f}); "
+            f"flags: {', '.join(self.flags) or 'none'}"
+        )
+        lines = [header]
+        for name, status, measured, rule, explanation in self._rows():
+            lines.append(f"- {name}: {status}; {measured}; flagged if {rule}\n    {explanation}")
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{escape(text)}</td>" for text in row) + "</tr>" for row in self._rows()
+        )
+        return (
+            f"<p>Gradient-masking audit at eps = {self.eps:.4g} (clean accuracy {self.clean_accuracy:.3f}); "
+            f"flags: {escape(', '.join(self.flags) or 'none')}</p>"
+            "<table><thead><tr><th>symptom</th><th>status</th><th>measured</th><th>flagged if</th>"
+            f"<th>meaning</th></tr></thead><tbody>{cells}</tbody></table>"
+        )
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key:.4g}: {item:.3f}" for key, item in value.items()) + "}"
+    return str(value)
+
+
+def _check_fraction(value, name):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    return number
+
+
+def audit(
+    model,
+    x,
+    y,
+    *,
+    eps=0.01,
+    eps_values=DEFAULT_EPS_VALUES,
+    surrogate=None,
+    pgd_steps=10,
+    seed=0,
+    temperature=None,
+    zero_gradient_threshold=DEFAULT_ZERO_GRADIENT_THRESHOLD,
+    one_step_tolerance=DEFAULT_ONE_STEP_TOLERANCE,
+    transfer_tolerance=DEFAULT_TRANSFER_TOLERANCE,
+    accuracy_floor=DEFAULT_ACCURACY_FLOOR,
+    batch_size=attacks.DEFAULT_BATCH_SIZE,
+):
+    """Check ``model`` for the four gradient-masking symptoms listed in this module's docstring.
+
+    Args:
+        model: a Keras model returning probabilities ``(N, classes)``, attacked as given
+            (softmax cross-entropy of its output, as :func:`advlib.attacks.fgsm` does).
+        x: float32 images ``(N, 32, 32, 3)`` in [0, 1]; y: labels ``(N,)`` or one-hot.
+        eps: the eps of the FGSM-versus-PGD and transfer comparisons (b, c).
+        eps_values: the eps values of the PGD accuracy curve (d), each ``>= 0``; the
+            largest is the one compared with ``accuracy_floor``.
+        surrogate: another model with the same input shape and classes (e.g. the same
+            architecture trained without the defence); ``None`` skips check (c). Its
+            examples are FGSM and PGD at ``eps``, the stronger of the two counts.
+        pgd_steps: PGD steps (step size ``2.5 * eps / steps``, random start by ``seed``).
+        temperature: attack the model at this softmax temperature (None: its own).
+        zero_gradient_threshold: (a) flags a share of exactly-zero gradients above it
+            (default 0.05: an honest float32 model almost never has one).
+        one_step_tolerance: (b) flags FGSM accuracy below PGD accuracy minus this
+            (default 0.02: PGD returns its last iterate, which may be slightly weaker
+            than FGSM on a few images).
+        transfer_tolerance: (c) flags transfer accuracy below the white-box accuracy
+            (the lower of FGSM and PGD) minus this (default 0.02).
+        accuracy_floor: (d) flags PGD accuracy at ``max(eps_values)`` above it (default
+            0.10; a model adversarially trained at that eps may legitimately exceed it,
+            so pass a larger eps or floor for one).
+        batch_size: images per gradient computation.
+
+    Returns:
+        an :class:`AuditReport`; ``report.flags`` names the symptoms present.
+    """
+    eps = attacks._check_eps(eps)
+    if np.ndim(eps_values) != 1 or len(eps_values) == 0:
+        raise ValueError(f"eps_values must be a non-empty sequence of eps values, got {eps_values!r}")
+    eps_values = sorted(attacks._check_eps(value) for value in eps_values)
+    zero_gradient_threshold = _check_fraction(zero_gradient_threshold, "zero_gradient_threshold")
+    one_step_tolerance = _check_fraction(one_step_tolerance, "one_step_tolerance")
+    transfer_tolerance = _check_fraction(transfer_tolerance, "transfer_tolerance")
+    accuracy_floor = _check_fraction(accuracy_floor, "accuracy_floor")
+    x = attacks.check_images(x)
+    pgd_options = dict(steps=pgd_steps, seed=seed, temperature=temperature, batch_size=batch_size)
+
+    def accuracy_on(x_adv):
+        return evaluation.accuracy(model, x_adv, y, batch_size=batch_size)
+
+    clean_accuracy = accuracy_on(x)
+    symptoms = []
+
+    # (a) Exactly-zero gradients: the sign of 0 is 0, so a sign attack cannot move the image.
+    zero_fraction = evaluation.gradient_norms(
+        model, x, y, temperature=temperature, batch_size=batch_size
+    ).zero_fraction
+    symptoms.append(
+        Symptom(
+            "zero_gradients",
+            zero_fraction > zero_gradient_threshold,
+            {"zero_fraction": zero_fraction},
+            f"zero_fraction > {zero_gradient_threshold:g}",
+            "share of images whose input gradient is exactly zero; FGSM and PGD cannot move them, "
+            "so attack from the logits or at a raised temperature",
+        )
+    )
+
+    # (b) One step stronger than many: PGD explores a superset of what FGSM does.
+    fgsm_accuracy = accuracy_on(attacks.fgsm(model, x, y, eps, temperature=temperature, batch_size=batch_size))
+    pgd_accuracy = accuracy_on(strong_attacks.pgd(model, x, y, eps, **pgd_options))
+    symptoms.append(
+        Symptom(
+            "one_step_beats_iterated",
+            fgsm_accuracy < pgd_accuracy - one_step_tolerance,
+            {"fgsm_accuracy": fgsm_accuracy, "pgd_accuracy": pgd_accuracy},
+            f"fgsm_accuracy < pgd_accuracy - {one_step_tolerance:g}",
+            "an iterated attack should be at least as strong as one step; if not, the gradient "
+            "misleads locally (noise, saturation, a shattered surface)",
+        )
+    )
+
+    # (c) A surrogate's examples stronger than the model's own gradients.
+    white_box_accuracy = min(fgsm_accuracy, pgd_accuracy)
+    if surrogate is None:
+        symptoms.append(
+            Symptom(
+                "transfer_beats_white_box",
+                None,
+                {"white_box_accuracy": white_box_accuracy},
+                f"transfer_accuracy < white_box_accuracy - {transfer_tolerance:g}",
+                "not checked: pass surrogate= (e.g. an undefended model of the same architecture)",
+            )
+        )
+    else:
+        # The surrogate is attacked at its own temperature: `temperature` is about the model.
+        surrogate_options = dict(pgd_options, temperature=None)
+        transfer_accuracy = min(
+            accuracy_on(strong_attacks.transfer(surrogate, model, x, y, eps, batch_size=batch_size)),
+            accuracy_on(
+                strong_attacks.transfer(surrogate, model, x, y, eps, attack=strong_attacks.pgd, **surrogate_options)
+            ),
+        )
+        symptoms.append(
+            Symptom(
+                "transfer_beats_white_box",
+                transfer_accuracy < white_box_accuracy - transfer_tolerance,
+                {"transfer_accuracy": transfer_accuracy, "white_box_accuracy": white_box_accuracy},
+                f"transfer_accuracy < white_box_accuracy - {transfer_tolerance:g}",
+                "examples made without the model's gradients should not beat those made with them; "
+                "if they do, its own gradients are uninformative",
+            )
+        )
+
+    # (d) Accuracy that does not fall: with enough eps any image can be changed beyond
+    # recognition, so an unbounded-enough attack must reach (nearly) 0.
+    curve = {
+        value: (pgd_accuracy if value == eps else accuracy_on(strong_attacks.pgd(model, x, y, value, **pgd_options)))
+        for value in eps_values
+    }
+    largest = eps_values[-1]
+    symptoms.append(
+        Symptom(
+            "accuracy_does_not_fall",
+            curve[largest] > accuracy_floor,
+            {"largest_eps": largest, "pgd_accuracy_at_largest_eps": curve[largest], "pgd_accuracy_by_eps": curve},
+            f"pgd_accuracy_at_largest_eps > {accuracy_floor:g}",
+            "PGD accuracy should fall towards 0 as eps grows; a plateau means the attack is stuck, "
+            "not that the model is robust",
+        )
+    )
+    return AuditReport(symptoms=symptoms, eps=eps, clean_accuracy=clean_accuracy, pgd_accuracy_by_eps=curve)

@@ -1,0 +1,370 @@
+"""Stronger attacks than one FGSM step: PGD, EOT-PGD / EOT-FGSM, transfer, a margin loss.
+
+They live beside :mod:`advlib.attacks` (which holds FGSM, the random-sign control and the
+shared argument checks) only to keep each module short; they take and return what
+:func:`advlib.attacks.fgsm` does: float32 images ``(N, 32, 32, 3)`` in [0, 1] (any
+``(N, ...)`` shape the model accepts), labels as integers ``(N,)`` or one-hot
+``(N, classes)``, and they return float32 images of the shape of ``x``.
+
+Every attack here is an L-inf attack: the result stays within ``eps`` of ``x`` in every
+pixel, and within ``clip`` (default [0, 1]). The gradients are those of
+:func:`advlib.attacks.input_gradient_function`, so ``temperature`` and ``from_logits``
+mean what they mean for FGSM (a saturated softmax gives exactly zero gradients unless
+one of them is used); ``loss="margin"`` takes the Carlini-Wagner margin of the logits
+instead of a cross-entropy, which does not saturate either.
+
+References: Madry et al. 2018 (PGD), Athalye, Carlini & Wagner 2018 (EOT, obfuscated
+gradients), Carlini & Wagner 2017 (margin loss), Papernot et al. 2016 (transfer).
+"""
+
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+from advlib import attacks as _attacks
+from advlib import models as _models
+from advlib.attacks import DEFAULT_BATCH_SIZE, check_images, check_labels, fgsm, input_gradient_function
+
+LOSSES = ("cross_entropy", "margin")
+# Madry et al.'s rule of thumb: steps * step_size = 2.5 * eps lets the iterate cross the
+# whole ball (2 * eps) from any random start and still move along its boundary.
+DEFAULT_STEP_SIZE_FACTOR = 2.5
+
+# One compiled margin-gradient function per model (cross-entropy ones are cached by
+# advlib.attacks.input_gradient_function). Weak keys let models be garbage-collected.
+_MARGIN_GRADIENT_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def margin_loss(y_onehot, logits):
+    """Per-example Carlini-Wagner margin ``max_{j != y} z_j - z_y`` of logits ``z``.
+
+    ``y_onehot`` and ``logits`` are float tensors ``(N, classes)``; returns ``(N,)``. It is
+    positive exactly when the example is misclassified. Its input gradient is the
+    difference of two rows of the last layer's weights for a linear model, so it is never
+    zero just because a softmax saturated.
+    """
+    true_logit = tf.reduce_sum(y_onehot * logits, axis=-1)
+    # Replace the true class by the lowest float so it never wins the max over the others.
+    lowest = tf.fill(tf.shape(logits), logits.dtype.min)
+    best_other_logit = tf.reduce_max(tf.where(y_onehot > 0.5, lowest, logits), axis=-1)
+    return best_other_logit - true_logit
+
+
+def loss_gradient_function(model, *, loss="cross_entropy", temperature=None, from_logits=False):
+    """Return a compiled ``f(x, y_onehot) -> (gradient, loss)`` for batches of one model.
+
+    ``loss="cross_entropy"`` returns exactly
+    :func:`advlib.attacks.input_gradient_function` ``(model, temperature=...,
+    from_logits=...)``. ``loss="margin"`` differentiates :func:`margin_loss` of the
+    logits (the model needs a dense layer named ``"logits"``, as
+    :func:`advlib.models.build_cnn` models have); it is always taken of the logits, so
+    ``from_logits`` changes nothing, and ``temperature`` must stay ``None`` (it would
+    only rescale the margin, which changes no sign step).
+    """
+    loss = _check_loss(loss)
+    if loss == "cross_entropy":
+        return input_gradient_function(model, temperature=temperature, from_logits=from_logits)
+    if temperature is not None:
+        raise ValueError(
+            "temperature must be None with loss='margin': dividing the logits by a temperature "
+            "only rescales the margin and changes no step of a sign attack"
+        )
+    if model in _MARGIN_GRADIENT_FUNCTIONS:
+        return _MARGIN_GRADIENT_FUNCTIONS[model]
+    target = _models.logits_model(model)
+
+    @tf.function(reduce_retracing=True)
+    def gradient_and_loss(x_batch, y_batch):
+        with tf.GradientTape() as tape:
+            tape.watch(x_batch)
+            logits = tf.cast(target(x_batch, training=False), tf.float32)
+            margins = margin_loss(y_batch, logits)
+        # Examples do not interact at inference time, so the gradient of the summed loss
+        # holds each example's own input gradient.
+        return tape.gradient(margins, x_batch), margins
+
+    _MARGIN_GRADIENT_FUNCTIONS[model] = gradient_and_loss
+    return gradient_and_loss
+
+
+def _check_loss(loss):
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    return loss
+
+
+def _check_count(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _check_step_size(step_size, eps, steps):
+    if step_size is None:
+        return DEFAULT_STEP_SIZE_FACTOR * eps / steps
+    try:
+        value = float(step_size)
+    except (TypeError, ValueError):
+        raise ValueError(f"step_size must be a positive number or None, got {step_size!r}") from None
+    if not np.isfinite(value) or value <= 0.0:
+        raise ValueError(f"step_size must be a positive finite number or None, got {step_size!r}")
+    return value
+
+
+def _sign_of_mean_gradient(gradient_and_loss, x_batch, y_batch, samples):
+    """``sign`` of the gradient averaged over ``samples`` calls (one call when samples == 1).
+
+    Each call of a model with randomness in its forward pass (e.g. a
+    :class:`advlib.models.RandomSignNoise` layer) draws new randomness, so the average is a
+    Monte-Carlo estimate of the expected gradient. The sign of the sum is the sign of the
+    mean, so the sum is never divided.
+    """
+    x_tensor = tf.constant(x_batch)
+    total = None
+    for _ in range(samples):
+        gradient, _ = gradient_and_loss(x_tensor, y_batch)
+        total = gradient.numpy() if total is None else total + gradient.numpy()
+    return np.sign(total)
+
+
+def _sign_gradient_ascent(
+    model, x, y, eps, *, samples, steps, step_size, random_start, seed, temperature, from_logits, loss, clip, batch_size
+):
+    """The loop shared by every attack here; arguments as in :func:`eot_pgd`."""
+    eps = _attacks._check_eps(eps)
+    clip = _attacks._check_clip(clip)
+    batch_size = _attacks._check_batch_size(batch_size)
+    samples = _check_count(samples, "samples")
+    steps = _check_count(steps, "steps")
+    step_size = _check_step_size(step_size, eps, steps)
+    x = check_images(x, clip)
+    y_onehot = check_labels(y, len(x), _attacks._num_classes(model))
+    gradient_and_loss = loss_gradient_function(model, loss=loss, temperature=temperature, from_logits=from_logits)
+    eps32, step_size32 = np.float32(eps), np.float32(step_size)
+
+    if random_start:
+        # Drawn for all images at once, so the result does not depend on batch_size.
+        unit = np.random.default_rng(seed).random(x.shape, dtype=np.float32)
+        x_adv = x + eps32 * (2.0 * unit - 1.0)
+        if clip is not None:
+            # Re-clip: the random start can push a pixel near 0 or 1 out of range.
+            np.clip(x_adv, clip[0], clip[1], out=x_adv)
+    else:
+        x_adv = x.copy()
+
+    # Filled batch by batch, so only one batch of gradients exists at any time.
+    for start in range(0, len(x), batch_size):
+        x_batch = x[start : start + batch_size]
+        y_batch = tf.constant(y_onehot[start : start + batch_size])
+        x_adv_batch = x_adv[start : start + batch_size]
+        low, high = x_batch - eps32, x_batch + eps32
+        for _ in range(steps):
+            x_adv_batch = x_adv_batch + step_size32 * _sign_of_mean_gradient(
+                gradient_and_loss, x_adv_batch, y_batch, samples
+            )
+            # Project onto the L-inf ball of radius eps around the clean image: a step of
+            # step_size (or several) can carry a pixel further than eps from x.
+            np.clip(x_adv_batch, low, high, out=x_adv_batch)
+            if clip is not None:
+                # Re-clip: around a pixel within eps of 0 or 1 the ball reaches outside the
+                # valid range, and the model never saw such pixels in training.
+                np.clip(x_adv_batch, clip[0], clip[1], out=x_adv_batch)
+        x_adv[start : start + batch_size] = x_adv_batch
+    return x_adv
+
+
+def pgd(
+    model,
+    x,
+    y,
+    eps,
+    *,
+    steps=10,
+    step_size=None,
+    random_start=True,
+    seed=None,
+    temperature=None,
+    from_logits=False,
+    loss="cross_entropy",
+    clip=(0.0, 1.0),
+    batch_size=DEFAULT_BATCH_SIZE,
+):
+    """Projected gradient descent on the loss (Madry et al.): iterated FGSM inside the eps-ball.
+
+    Starting at ``x`` (or at ``x`` plus uniform noise in ``[-eps, eps]`` when
+    ``random_start``), repeat ``steps`` times: ``x_adv += step_size * sign(grad)``, project
+    onto ``[x - eps, x + eps]``, clip to ``clip``. The last iterate is returned.
+
+    Args:
+        model: a Keras model returning softmax probabilities ``(N, classes)``.
+        x: float images ``(N, 32, 32, 3)`` in [0, 1] (in ``clip`` when it is given).
+        y: true labels, integers ``(N,)`` or one-hot ``(N, classes)``.
+        eps: the L-inf radius of the ball, ``>= 0``.
+        steps: number of gradient steps, an integer ``>= 1``.
+        step_size: the L-inf size of each step, ``> 0``; ``None`` means
+            ``2.5 * eps / steps``.
+        random_start: start from a uniformly random point of the ball (drawn once for
+            all of ``x``; the same ``seed`` gives the same start and hence the same
+            result).
+        seed: seed of the random start; ``None`` draws a fresh one.
+        temperature, from_logits: as for :func:`advlib.attacks.fgsm`.
+        loss: ``"cross_entropy"`` (FGSM's loss) or ``"margin"`` (:func:`margin_loss` of
+            the logits, see :func:`loss_gradient_function`).
+        clip: ``(low, high)`` bounds for the result, or ``None`` for no clipping.
+        batch_size: images per gradient computation; only memory depends on it.
+
+    Returns:
+        float32 ``x_adv`` with the shape of ``x``, ``|x_adv - x| <= eps`` everywhere and
+        inside ``clip``. ``pgd(..., steps=1, random_start=False, step_size=eps)`` equals
+        :func:`advlib.attacks.fgsm` ``(..., eps)`` exactly.
+    """
+    return eot_pgd(
+        model,
+        x,
+        y,
+        eps,
+        samples=1,
+        steps=steps,
+        step_size=step_size,
+        random_start=random_start,
+        seed=seed,
+        temperature=temperature,
+        from_logits=from_logits,
+        loss=loss,
+        clip=clip,
+        batch_size=batch_size,
+    )
+
+
+def eot_pgd(
+    model,
+    x,
+    y,
+    eps,
+    *,
+    samples=10,
+    steps=10,
+    step_size=None,
+    random_start=True,
+    seed=None,
+    temperature=None,
+    from_logits=False,
+    loss="cross_entropy",
+    clip=(0.0, 1.0),
+    batch_size=DEFAULT_BATCH_SIZE,
+):
+    """PGD with Expectation over Transformation (Athalye et al.): each step follows a mean gradient.
+
+    For a model with randomness in its forward pass, such as
+    :func:`advlib.models.with_input_noise` (fresh noise on every call), one gradient is
+    the gradient for one draw of the noise; its sign can be wrong wherever the noise
+    matters. Here each step takes the sign of the gradient averaged over ``samples``
+    forward/backward passes, a Monte-Carlo estimate of the gradient of the *expected*
+    loss, which the defence cannot hide. On a deterministic model every sample is the
+    same, so ``samples`` only costs time, and ``samples=1`` is :func:`pgd`.
+
+    Args:
+        samples: forward/backward passes per step, an integer ``>= 1``. The noise is the
+            model's own (seed it in the model, e.g. ``with_input_noise(..., seed=...)``);
+            ``seed`` here only seeds the random start.
+        Everything else: as for :func:`pgd`.
+
+    Returns:
+        float32 ``x_adv`` with the shape of ``x``, within ``eps`` of ``x`` and in ``clip``.
+    """
+    return _sign_gradient_ascent(
+        model,
+        x,
+        y,
+        eps,
+        samples=samples,
+        steps=steps,
+        step_size=step_size,
+        random_start=random_start,
+        seed=seed,
+        temperature=temperature,
+        from_logits=from_logits,
+        loss=loss,
+        clip=clip,
+        batch_size=batch_size,
+    )
+
+
+def eot_fgsm(
+    model,
+    x,
+    y,
+    eps=0.01,
+    *,
+    samples=10,
+    temperature=None,
+    from_logits=False,
+    loss="cross_entropy",
+    clip=(0.0, 1.0),
+    batch_size=DEFAULT_BATCH_SIZE,
+):
+    """One FGSM step along the sign of the gradient averaged over ``samples`` passes.
+
+    ``x_adv = clip(x + eps * sign(mean of samples gradients))``: the same as
+    ``eot_pgd(..., steps=1, step_size=eps, random_start=False)``, and, with
+    ``samples=1`` (or any ``samples`` on a deterministic model), the same as
+    :func:`advlib.attacks.fgsm`. Arguments as for :func:`eot_pgd`; ``eps >= 0``.
+
+    Returns:
+        float32 ``x_adv`` with the shape of ``x``, within ``eps`` of ``x`` and in ``clip``.
+    """
+    eps = _attacks._check_eps(eps)
+    return _sign_gradient_ascent(
+        model,
+        x,
+        y,
+        eps,
+        samples=samples,
+        steps=1,
+        # An explicit step_size must be > 0, but eps = 0 is a valid (no-op) FGSM: it goes
+        # through the default instead, 2.5 * 0 / 1 = 0.
+        step_size=eps if eps > 0 else None,
+        random_start=False,
+        seed=None,
+        temperature=temperature,
+        from_logits=from_logits,
+        loss=loss,
+        clip=clip,
+        batch_size=batch_size,
+    )
+
+
+def _input_shape(model):
+    return tuple(model.inputs[0].shape[1:])
+
+
+def transfer(source_model, target_model, x, y, eps, *, attack=fgsm, **attack_arguments):
+    """Adversarial examples crafted on ``source_model`` (a surrogate), meant for ``target_model``.
+
+    Returns ``attack(source_model, x, y, eps, **attack_arguments)``: float32 images of
+    the shape of ``x``. The target's gradients are never used; ``target_model`` is only
+    checked to take the same input shape and give the same number of classes. Evaluate
+    the transfer with ``advlib.evaluation.accuracy(target_model, x_adv, y)``. A transfer
+    attack that beats the white-box attack on ``target_model`` is a sign of gradient
+    masking (see :mod:`advlib.audit`).
+
+    ``attack`` is any attack with the signature ``attack(model, x, y, eps, **options)``:
+    :func:`advlib.attacks.fgsm` (default), :func:`pgd`, :func:`eot_pgd`,
+    :func:`eot_fgsm`.
+    """
+    if not callable(attack):
+        raise ValueError(f"attack must be an attack function such as advlib.attacks.fgsm, got {attack!r}")
+    source_shape, target_shape = _input_shape(source_model), _input_shape(target_model)
+    if source_shape != target_shape:
+        raise ValueError(
+            f"the source model takes inputs of shape {source_shape} but the target takes {target_shape}; "
+            "examples can only transfer between models with the same input shape"
+        )
+    source_classes, target_classes = _attacks._num_classes(source_model), _attacks._num_classes(target_model)
+    if source_classes != target_classes:
+        raise ValueError(
+            f"the source model has {source_classes} classes but the target has {target_classes}; "
+            "examples can only transfer between models with the same classes"
+        )
+    return attack(source_model, x, y, eps, **attack_arguments)

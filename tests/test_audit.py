@@ -1,0 +1,115 @@
+"""The gradient-masking audit on hand-made models whose symptoms are known."""
+
+import keras
+import numpy as np
+import pytest
+
+from advlib import audit
+from tests.test_attacks import linear_softmax_model
+
+# A linear model on 4x4x3 = 48 pixels changes a logit by at most eps * ||w_j - w_y||_1,
+# about 64 times less than the same weights spread over a CIFAR image's 3072 pixels, so
+# eps up to 8/255 leaves it far from 0 accuracy although nothing is masked. These eps
+# values are large enough for PGD to bring the honest model to 0 (it does at 0.2).
+HONEST_EPS_VALUES = (0.05, 0.1, 0.2)
+
+
+@pytest.fixture
+def linear_case():
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(48, 10)) * 0.5
+    bias = rng.normal(size=10) * 0.1
+    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
+    return weights, bias, x
+
+
+def predictions(weights, bias, x):
+    """Labels the model gets right, so the clean accuracy is 1 and only attacks lower it."""
+    return np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
+
+
+def test_an_honest_linear_model_raises_no_flag(linear_case):
+    weights, bias, x = linear_case
+    model = linear_softmax_model(weights, bias)
+    y = predictions(weights, bias, x)
+    # Its own weights as the surrogate: transfer is then exactly the white-box attack.
+    report = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES, surrogate=model)
+    assert report.flags == []
+    assert report.clean_accuracy == 1.0
+    assert report["zero_gradients"].measured["zero_fraction"] == 0.0
+    assert report["accuracy_does_not_fall"].measured["pgd_accuracy_at_largest_eps"] <= 0.10
+    assert report["transfer_beats_white_box"].flagged is False
+    # The PGD accuracy curve falls as eps grows.
+    curve = list(report.pgd_accuracy_by_eps.values())
+    assert curve == sorted(curve, reverse=True)
+    assert "flags: none" in str(report)
+
+
+def test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy(linear_case):
+    weights, bias, x = linear_case
+    scaled = weights * 1e4
+    y = predictions(scaled, bias, x)
+    model = linear_softmax_model(scaled, bias)
+    report = audit.audit(model, x, y)
+    assert report["zero_gradients"].measured["zero_fraction"] == 1.0
+    assert "zero_gradients" in report.flags and "accuracy_does_not_fall" in report.flags
+    # Not checked without a surrogate, so neither flagged nor cleared.
+    assert report["transfer_beats_white_box"].flagged is None
+    # The undefended weights, as a surrogate, fool it where its own gradients cannot.
+    with_surrogate = audit.audit(model, x, y, surrogate=linear_softmax_model(weights, bias))
+    assert "transfer_beats_white_box" in with_surrogate.flags
+    text, html = str(with_surrogate), with_surrogate._repr_html_()
+    for name in ("zero_gradients", "transfer_beats_white_box", "accuracy_does_not_fall"):
+        assert name in text and name in html
+    assert html.count("FLAGGED") == 3
+
+
+def bumpy_model():
+    """Two classes whose wrong-class logit is g(u) of the mean pixel shift u (in units of eps = 0.05).
+
+    g(u) = -0.5 + 0.2 sin(2 pi u / 0.9) + 10 relu(u - 0.7): rising at u = 0, a local
+    maximum at u = 0.225, then a valley, then a steep rise that makes the wrong class win
+    near u = 1. FGSM jumps straight to u = 1; PGD's steps of 0.25 eps climb to the local
+    maximum and oscillate around it, never reaching the rise: a misleading local gradient.
+    """
+    inputs = keras.Input(shape=(4, 4, 3))
+    mean_pixel = keras.layers.Lambda(lambda images: keras.ops.mean(images, axis=(1, 2, 3), keepdims=False))(inputs)
+
+    def logits_of(mean):
+        u = (mean - 0.5) / 0.05
+        wrong = -0.5 + 0.2 * keras.ops.sin(2 * np.pi * u / 0.9) + 10.0 * keras.ops.relu(u - 0.7)
+        return keras.ops.stack([keras.ops.zeros_like(wrong), wrong], axis=-1)
+
+    logits = keras.layers.Lambda(logits_of)(mean_pixel)
+    return keras.Model(inputs, keras.layers.Softmax()(logits))
+
+
+def test_one_step_beating_the_iterated_attack_is_flagged():
+    model = bumpy_model()
+    x = np.full((8, 4, 4, 3), 0.5, np.float32) + np.random.default_rng(0).uniform(-0.1, 0.1, (8, 4, 4, 3))
+    x -= x.mean(axis=(1, 2, 3), keepdims=True) - 0.5  # every image has mean 0.5, i.e. u = 0
+    x = x.astype(np.float32)
+    y = np.zeros(8, int)
+    report = audit.audit(model, x, y, eps=0.05, eps_values=(0.05,))
+    measured = report["one_step_beats_iterated"].measured
+    assert measured["fgsm_accuracy"] == 0.0 and measured["pgd_accuracy"] == 1.0
+    assert "one_step_beats_iterated" in report.flags
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(eps=-0.01), "eps"),
+        (dict(eps_values=()), "eps_values"),
+        (dict(eps_values=(0.01, -0.01)), "eps"),
+        (dict(zero_gradient_threshold=1.5), "zero_gradient_threshold"),
+        (dict(one_step_tolerance=-0.1), "one_step_tolerance"),
+        (dict(transfer_tolerance="a lot"), "transfer_tolerance"),
+        (dict(accuracy_floor=2.0), "accuracy_floor"),
+        (dict(pgd_steps=0), "steps"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(linear_case, change, message):
+    weights, bias, x = linear_case
+    with pytest.raises(ValueError, match=message):
+        audit.audit(linear_softmax_model(weights, bias), x, predictions(weights, bias, x), **change)
