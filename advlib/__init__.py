@@ -12,6 +12,8 @@ _SUBMODULES = (
     "data",
     "models",
     "attacks",
+    "strong_attacks",
+    "audit",
     "evaluation",
     "training",
     "distillation",
