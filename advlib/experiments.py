@@ -67,6 +67,8 @@ class ModelSpec:
     teacher: str | None = None
     cost: float = 1.0
     seed_offset: int = 0
+    # Extra keyword arguments of the recipe, as (name, value) pairs (part of the config hash).
+    options: tuple = ()
 
 
 MODELS = {
@@ -84,6 +86,9 @@ MODELS = {
         ModelSpec("variant_teacher_t1", "per_epoch_at", "Variant teacher, trained at T = 1 (Table 4)", cost=2.4, seed_offset=1),
         ModelSpec("variant_student_t4", "student", "Variant student at T = 4 on the teacher's T = 4 labels (Table 4)", temperature=4.0, teacher="variant_teacher_t1"),
         ModelSpec("final_student", "student", "Final model: variant distillation from random_at at T = 4 (section 8)", temperature=4.0, teacher="random_at"),
+        # Beyond the report: adversarial training that attacks the current weights on every
+        # batch, at a training eps a little above the test eps of 0.01.
+        ModelSpec("robust_fast_at", "robust_fast_at", "Fast adversarial training: FGSM from a random start on every batch (beyond the report)", cost=1.8, options=(("train_eps", 0.015),)),
     )
 }
 
@@ -126,6 +131,8 @@ def model_config(name, profile=None):
         "training": training_config(profile, spec).to_dict(),
         "architecture": models.ARCHITECTURE,
     }
+    if spec.options:
+        config["options"] = dict(spec.options)
     if spec.teacher:
         config["teacher"] = {"name": spec.teacher, "config_hash": results.config_hash(model_config(spec.teacher, profile))}
         config["soft_label_temperature"] = spec.temperature
@@ -217,7 +224,9 @@ def _train_and_save(spec, profile, config, digest, verbose):
         )
     else:
         recipe = training.RECIPES[spec.recipe]
-        model, history = recipe(dataset.x_train, dataset.y_train, config_object, temperature=spec.temperature, **fit_arguments)
+        model, history = recipe(
+            dataset.x_train, dataset.y_train, config_object, temperature=spec.temperature, **dict(spec.options), **fit_arguments
+        )
     record = {
         "config": config,
         "profile": profile.name,

@@ -145,3 +145,28 @@ def test_checkpoint_resumes_where_it_stopped(small_data, tmp_path):
     assert calls == [0, 1, 2] and resumed_calls == [2]
     assert len(history["loss"]) == 3
     assert int(resumed.optimizer.iterations.numpy()) == 3 * 4
+
+
+def test_fast_adversarial_batches_stay_in_the_ball_and_attack_the_current_weights(small_data):
+    x, y = small_data
+    model = models.build_cnn(seed=0)
+    trainer = training.FastAdversarialTrainer(model, eps=0.03, step_size=0.0375, seed=0)
+    training.compile_model(trainer, CONFIG, steps_per_epoch=4)
+    labels = training.one_hot(y)
+    adversarial = trainer._adversarial_batch(x, labels).numpy()
+    assert np.all(np.abs(adversarial - x) <= 0.03 + 1e-6)
+    assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
+    # One signed step from a random start raises the loss above that of the clean images.
+    loss = lambda images: float(np.mean(attacks.probability_cross_entropy(labels, model(images, training=False)).numpy()))
+    assert loss(adversarial) > loss(x)
+    with pytest.raises(ValueError, match="positive"):
+        training.FastAdversarialTrainer(model, eps=0.0, step_size=0.01)
+
+
+def test_fast_adversarial_training_returns_the_plain_model_and_resumes(small_data, tmp_path):
+    x, y = small_data
+    model, history = training.train_robust_fast_at(x, y, CONFIG, train_eps=0.02, checkpoint_dir=tmp_path, verbose=0)
+    assert model.name == "cifar10_cnn" and len(history["loss"]) == CONFIG.epochs
+    again, _ = training.train_robust_fast_at(x, y, CONFIG, train_eps=0.02, checkpoint_dir=tmp_path, verbose=0)
+    for ours, theirs in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
