@@ -88,6 +88,9 @@ MODELS = {
         ModelSpec("final_student", "student", "Final model: variant distillation from random_at at T = 4 (section 8)", temperature=4.0, teacher="random_at"),
         # Beyond the report: adversarial training that attacks the current weights on every
         # batch, at a training eps a little above the test eps of 0.01.
+        # An independently trained copy of the baseline (another seed): the surrogate that
+        # transfer attacks craft their examples on.
+        ModelSpec("surrogate", "baseline", "Surrogate for transfer attacks: the baseline recipe with another seed (beyond the report)", seed_offset=2),
         ModelSpec("robust_fast_at", "robust_fast_at", "Fast adversarial training: FGSM from a random start on every batch (beyond the report)", cost=1.8, options=(("train_eps", 0.015),)),
     )
 }

@@ -60,6 +60,7 @@ MEASUREMENTS = [
     _m("final_student_noise.fgsm", "Section 8", "Final model with input noise, its FGSM set", ["final_student"], "noise_fgsm", 0.598),
     _m("random_at_noise.clean", "Section 9", "Random AT with input noise, clean", ["random_at"], "noise_clean"),
     _m("random_at_noise.fgsm", "Section 9", "Random AT with input noise, its FGSM set", ["random_at"], "noise_fgsm", 0.601),
+    _m("surrogate.clean", "Beyond the report", "Surrogate (baseline recipe, another seed), clean", ["surrogate"], "clean", note="not run"),
     _m("robust_fast_at.clean", "Beyond the report", "Fast adversarial training, clean", ["robust_fast_at"], "clean", note="not run"),
     _m("robust_fast_at.fgsm", "Beyond the report", "Fast adversarial training, its FGSM set", ["robust_fast_at"], "fgsm", note="not run"),
 ]
