@@ -1,0 +1,198 @@
+"""Figures and small tables for the chapter beyond the report (stronger attacks and the audit).
+
+- :func:`eps_sweep`: accuracy against eps, one panel per attack (FGSM, PGD, ...), one line
+  per model, the same colour and line style for a model in every panel.
+- :func:`audit_heatmap`: a models-by-symptoms grid of :mod:`advlib.audit` results
+  (flagged / ok / not checked), with the status written in each cell.
+- :class:`Table`: a minimal table that renders as HTML in notebooks and as text elsewhere,
+  for the audit summary and the goal checklist.
+
+Every figure labels its axes, uses :data:`advlib.plots.COLORS` (Okabe-Ito), and returns the
+Matplotlib figure; nothing is drawn at import time.
+"""
+
+from html import escape
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
+
+from advlib.plots import COLORS
+
+# Seven Okabe-Ito colours (yellow is too pale for thin lines) times three line styles
+# give 21 distinguishable (colour, style) pairs, more than the registry has models.
+LINE_COLORS = (
+    COLORS["blue"],
+    COLORS["orange"],
+    COLORS["green"],
+    COLORS["vermillion"],
+    COLORS["sky"],
+    COLORS["purple"],
+    COLORS["black"],
+)
+LINE_STYLES = ("-", "--", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+# Audit statuses, in the order of the heat-map's colour scale.
+STATUS_LABELS = ("ok", "FLAGGED", "not checked")
+STATUS_COLORS = (COLORS["sky"], COLORS["vermillion"], "#DDDDDD")
+
+
+def line_style(index):
+    """``(colour, line style, marker)`` of the ``index``-th line: colours cycle first."""
+    return (
+        LINE_COLORS[index % len(LINE_COLORS)],
+        LINE_STYLES[(index // len(LINE_COLORS)) % len(LINE_STYLES)],
+        MARKERS[index % len(MARKERS)],
+    )
+
+
+def eps_sweep(accuracy_by_attack, eps_values, *, eps_unit=1 / 255, unit_label="1/255", title=None, figsize=None):
+    """Accuracy against eps: one panel per attack, one line per model.
+
+    Args:
+        accuracy_by_attack: ``{attack name: {model name: accuracies}}``, each ``accuracies``
+            a sequence with one value in [0, 1] per entry of ``eps_values``. A model keeps
+            its colour, line style and marker in every panel.
+        eps_values: the eps values (in image units, e.g. ``4 / 255``), increasing.
+        eps_unit, unit_label: the x axis shows ``eps / eps_unit`` and says so in its label
+            (default: in units of 1/255, the usual unit for CIFAR-10).
+        title: the figure's title (optional).
+
+    Returns:
+        The figure: one axis per attack (titled with the attack's name, x label
+        ``"eps (units of 1/255)"``, y label ``"accuracy"`` on the first), and one legend
+        with one entry per model.
+    """
+    if not accuracy_by_attack:
+        raise ValueError("accuracy_by_attack is empty: pass {attack: {model: accuracies}}")
+    eps_values = np.asarray(eps_values, dtype=float)
+    if eps_values.ndim != 1 or len(eps_values) == 0:
+        raise ValueError(f"eps_values must be a non-empty sequence, got {eps_values!r}")
+    model_names = []
+    for attack, by_model in accuracy_by_attack.items():
+        for model, accuracies in by_model.items():
+            if len(accuracies) != len(eps_values):
+                raise ValueError(
+                    f"{attack!r}/{model!r} has {len(accuracies)} accuracies for {len(eps_values)} eps values"
+                )
+            if model not in model_names:
+                model_names.append(model)
+
+    count = len(accuracy_by_attack)
+    figsize = figsize or (5.0 * count + 3.0, 4.4)
+    figure, axes = plt.subplots(1, count, figsize=figsize, sharey=True, squeeze=False)
+    axes = axes[0]
+    x = eps_values / eps_unit
+    for axis, (attack, by_model) in zip(axes, accuracy_by_attack.items()):
+        for model, accuracies in by_model.items():
+            color, style, marker = line_style(model_names.index(model))
+            axis.plot(x, accuracies, color=color, linestyle=style, marker=marker, markersize=4, label=model)
+        axis.set_title(attack)
+        axis.set_xlabel(f"eps (units of {unit_label})")
+        axis.set_xticks(x)
+        axis.set_xticklabels([f"{value:g}" for value in x])
+        axis.set_ylim(0.0, 1.0)
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy")
+    handles, labels = axes[0].get_legend_handles_labels()
+    # Models missing from the first panel still need a legend entry.
+    for axis in axes[1:]:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    figure.legend(handles, labels, title="model", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def audit_heatmap(status_by_model, symptoms, *, title=None, figsize=None):
+    """A models-by-symptoms grid of audit results.
+
+    Args:
+        status_by_model: ``{model name: {symptom: flagged}}`` with ``flagged`` ``True``
+            (symptom present), ``False`` (absent) or ``None`` (not checked), as in
+            :class:`advlib.audit.Symptom`; a missing symptom counts as not checked.
+        symptoms: the symptom names, in column order.
+        title: the axis title (optional).
+
+    Returns:
+        The figure with one axis: rows are models (y label ``"model"``), columns symptoms
+        (x label ``"symptom"``), each cell coloured and labelled with its status, and a
+        legend of the three statuses.
+    """
+    if not status_by_model:
+        raise ValueError("status_by_model is empty: pass {model: {symptom: flagged}}")
+    symptoms = list(symptoms)
+    if not symptoms:
+        raise ValueError("symptoms is empty")
+    models = list(status_by_model)
+    codes = {False: 0, True: 1, None: 2}
+    grid = np.array([[codes[status_by_model[model].get(symptom)] for symptom in symptoms] for model in models])
+    figsize = figsize or (1.9 * len(symptoms) + 3.5, 0.45 * len(models) + 1.6)
+    figure, axis = plt.subplots(figsize=figsize)
+    axis.imshow(grid, cmap=ListedColormap(STATUS_COLORS), vmin=-0.5, vmax=2.5, aspect="auto")
+    for row in range(len(models)):
+        for column in range(len(symptoms)):
+            axis.text(column, row, STATUS_LABELS[grid[row, column]], ha="center", va="center", fontsize=8)
+    axis.set_xticks(range(len(symptoms)))
+    axis.set_xticklabels([symptom.replace("_", " ") for symptom in symptoms], rotation=20, ha="right")
+    axis.set_yticks(range(len(models)))
+    axis.set_yticklabels(models)
+    axis.set_xlabel("symptom")
+    axis.set_ylabel("model")
+    axis.legend(
+        handles=[Patch(facecolor=color, edgecolor="grey", label=label) for label, color in zip(STATUS_LABELS, STATUS_COLORS)],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        frameon=False,
+    )
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+class Table:
+    """A small table: ``Table(header, rows, caption)`` renders as HTML in notebooks, text elsewhere.
+
+    ``rows`` is a list of sequences as long as ``header``; floats are shown with three
+    decimals, ``None`` as a dash, everything else with ``str``.
+    """
+
+    def __init__(self, header, rows, caption=""):
+        self.header = list(header)
+        self.rows = [list(row) for row in rows]
+        for row in self.rows:
+            if len(row) != len(self.header):
+                raise ValueError(f"row {row!r} has {len(row)} cells for {len(self.header)} columns")
+        self.caption = caption
+
+    @staticmethod
+    def _text(value):
+        if value is None:
+            return "-"
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.3f}"
+        return str(value)
+
+    def __str__(self):
+        lines = [self.caption] if self.caption else []
+        lines.append(" | ".join(self.header))
+        lines.extend(" | ".join(self._text(value) for value in row) for row in self.rows)
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{escape(name)}</th>" for name in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(self._text(value))}</td>" for value in row) + "</tr>" for row in self.rows
+        )
+        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

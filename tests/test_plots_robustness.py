@@ -1,0 +1,85 @@
+"""advlib.plots.robustness on tiny synthetic inputs: panels, labels, legends, styles and input checks."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from advlib.plots import COLORS  # noqa: E402
+from advlib.plots import robustness  # noqa: E402
+
+EPS = [0.0, 1 / 255, 2 / 255]
+
+
+def test_eps_sweep_one_panel_per_attack_with_labels_and_one_legend_entry_per_model():
+    figure = robustness.eps_sweep(
+        {"FGSM": {"a": [0.9, 0.5, 0.2], "b": [0.8, 0.7, 0.6]}, "PGD": {"a": [0.9, 0.3, 0.0], "b": [0.8, 0.6, 0.5]}},
+        EPS,
+        title="toy",
+    )
+    axes = figure.axes
+    assert [axis.get_title() for axis in axes] == ["FGSM", "PGD"]
+    assert all(axis.get_xlabel() == "eps (units of 1/255)" for axis in axes)
+    assert axes[0].get_ylabel() == "accuracy"
+    # x is shown in units of 1/255.
+    np.testing.assert_allclose(axes[1].lines[0].get_xdata(), [0.0, 1.0, 2.0])
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), [0.9, 0.3, 0.0])
+    # A model keeps its colour in every panel, and different models differ.
+    assert axes[0].lines[0].get_color() == axes[1].lines[0].get_color() == COLORS["blue"]
+    assert axes[0].lines[1].get_color() != axes[0].lines[0].get_color()
+    legend = figure.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == ["a", "b"]
+    assert figure._suptitle.get_text() == "toy"
+    plt.close(figure)
+
+
+def test_eps_sweep_legend_includes_models_missing_from_the_first_panel():
+    figure = robustness.eps_sweep({"FGSM": {"a": [1, 0, 0]}, "PGD": {"a": [1, 0, 0], "c": [1, 1, 0]}}, EPS)
+    assert [text.get_text() for text in figure.legends[0].get_texts()] == ["a", "c"]
+    plt.close(figure)
+
+
+def test_line_styles_are_distinct_for_a_registry_sized_list():
+    styles = [robustness.line_style(index)[:2] for index in range(14)]
+    assert len(set(styles)) == 14
+
+
+def test_eps_sweep_rejects_bad_input():
+    with pytest.raises(ValueError, match="empty"):
+        robustness.eps_sweep({}, EPS)
+    with pytest.raises(ValueError, match="2 accuracies for 3 eps"):
+        robustness.eps_sweep({"FGSM": {"a": [1.0, 0.5]}}, EPS)
+
+
+def test_audit_heatmap_cells_and_labels():
+    figure = robustness.audit_heatmap(
+        {"honest": {"x": False, "y": False}, "masked": {"x": True, "y": None}}, ["x", "y"], title="audit"
+    )
+    axis = figure.axes[0]
+    assert axis.get_xlabel() == "symptom" and axis.get_ylabel() == "model"
+    assert [tick.get_text() for tick in axis.get_yticklabels()] == ["honest", "masked"]
+    assert [text.get_text() for text in axis.texts] == ["ok", "ok", "FLAGGED", "not checked"]
+    grid = axis.images[0].get_array()
+    np.testing.assert_array_equal(grid, [[0, 0], [1, 2]])
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == ["ok", "FLAGGED", "not checked"]
+    assert axis.get_title() == "audit"
+    plt.close(figure)
+
+
+def test_audit_heatmap_rejects_empty_input():
+    with pytest.raises(ValueError, match="empty"):
+        robustness.audit_heatmap({}, ["x"])
+    with pytest.raises(ValueError, match="empty"):
+        robustness.audit_heatmap({"m": {}}, [])
+
+
+def test_table_renders_html_and_text_and_checks_widths():
+    table = robustness.Table(["goal", "ours", "met?"], [["clean >= 0.78", 0.81234, "yes"], ["x", None, "no"]], "cap")
+    html = table._repr_html_()
+    assert "<caption>cap</caption>" in html and "<td>0.812</td>" in html and "<td>-</td>" in html
+    assert str(table).splitlines()[1] == "goal | ours | met?"
+    with pytest.raises(ValueError, match="2 cells for 3 columns"):
+        robustness.Table(["a", "b", "c"], [[1, 2]])
