@@ -92,6 +92,9 @@ class AuditReport:
             lines.append(f"- {name}: {status}; {measured}; flagged if {rule}\n    {explanation}")
         return "\n".join(lines)
 
+    # The plain-text table is also what a console or a text-only notebook output shows.
+    __repr__ = __str__
+
     def _repr_html_(self):
         cells = "".join(
             "<tr>" + "".join(f"<td>{escape(text)}</td>" for text in row) + "</tr>" for row in self._rows()
