@@ -19,16 +19,6 @@ def linear_softmax_model(weights, bias, temperature=1.0):
     return model
 
 
-@pytest.fixture
-def linear_case():
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(48, 10)) * 0.5
-    bias = rng.normal(size=10) * 0.1
-    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
-    y = rng.integers(0, 10, size=16)
-    return weights, bias, x, y
-
-
 def closed_form_gradient(weights, bias, x, y, temperature=1.0):
     """d/dx of -log softmax(W^T x / T + b / T)_y is W (p - onehot(y)) / T, in float64."""
     flat = x.reshape(len(x), -1).astype(np.float64)

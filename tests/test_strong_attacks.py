@@ -8,16 +8,6 @@ from advlib import attacks, models, strong_attacks
 from tests.test_attacks import closed_form_gradient, linear_softmax_model
 
 
-@pytest.fixture
-def linear_case():
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(48, 10)) * 0.5
-    bias = rng.normal(size=10) * 0.1
-    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
-    y = rng.integers(0, 10, size=16)
-    return weights, bias, x, y
-
-
 def per_example_loss(model, x, y, classes=10):
     _, loss = attacks.input_gradient_function(model)(x, np.eye(classes, dtype=np.float32)[y])
     return loss.numpy()
