@@ -14,22 +14,13 @@ from tests.test_attacks import linear_softmax_model
 HONEST_EPS_VALUES = (0.05, 0.1, 0.2)
 
 
-@pytest.fixture
-def linear_case():
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(48, 10)) * 0.5
-    bias = rng.normal(size=10) * 0.1
-    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
-    return weights, bias, x
-
-
 def predictions(weights, bias, x):
     """Labels the model gets right, so the clean accuracy is 1 and only attacks lower it."""
     return np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
 
 
 def test_an_honest_linear_model_raises_no_flag(linear_case):
-    weights, bias, x = linear_case
+    weights, bias, x, _ = linear_case
     model = linear_softmax_model(weights, bias)
     y = predictions(weights, bias, x)
     # Its own weights as the surrogate: transfer is then exactly the white-box attack.
@@ -46,7 +37,7 @@ def test_an_honest_linear_model_raises_no_flag(linear_case):
 
 
 def test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy(linear_case):
-    weights, bias, x = linear_case
+    weights, bias, x, _ = linear_case
     scaled = weights * 1e4
     y = predictions(scaled, bias, x)
     model = linear_softmax_model(scaled, bias)
@@ -110,6 +101,6 @@ def test_one_step_beating_the_iterated_attack_is_flagged():
     ],
 )
 def test_bad_arguments_get_a_clear_error(linear_case, change, message):
-    weights, bias, x = linear_case
+    weights, bias, x, _ = linear_case
     with pytest.raises(ValueError, match=message):
         audit.audit(linear_softmax_model(weights, bias), x, predictions(weights, bias, x), **change)
