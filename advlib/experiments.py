@@ -58,6 +58,8 @@ class ModelSpec:
     ``cost`` is the epoch cost relative to the baseline, used for progress estimates.
     ``seed_offset`` is added to the profile's seed, so two models trained by the same
     recipe at the same temperature are independent runs, not one run done twice.
+    ``epoch_fraction`` (in (0, 1]) scales the profile's epochs: the seed study trains
+    with a quarter of them so that three seeds per recipe stay affordable.
     """
 
     name: str
@@ -69,6 +71,12 @@ class ModelSpec:
     seed_offset: int = 0
     # Extra keyword arguments of the recipe, as (name, value) pairs (part of the config hash).
     options: tuple = ()
+    epoch_fraction: float = 1.0
+
+    def __post_init__(self):
+        fraction = self.epoch_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction <= 1.0:
+            raise ValueError(f"epoch_fraction of {self.name!r} must be a number in (0, 1], got {fraction!r}")
 
 
 MODELS = {
@@ -95,6 +103,39 @@ MODELS = {
     )
 }
 
+# The seed study (beyond the report): is Table 2's gap between random and per-epoch
+# adversarial training larger than the spread between runs? Each recipe is trained three
+# more times with new seeds. A quarter of the profile's epochs keeps the nine extra models
+# affordable on a CPU, so their numbers are not those of the main models.
+SEED_STUDY_RECIPES = ("baseline", "random_at", "per_epoch_at")
+SEED_STUDY_SEEDS = (1, 2, 3)
+SEED_STUDY_EPOCH_FRACTION = 0.25
+
+
+def _seed_copy(recipe, seed_number):
+    main = MODELS[recipe]
+    return ModelSpec(
+        f"{recipe}_seed{seed_number}",
+        main.recipe,
+        f"Seed {seed_number} of 3 of {recipe}, with a quarter of the profile's epochs, for error bars (beyond the report)",
+        temperature=main.temperature,
+        cost=main.cost * SEED_STUDY_EPOCH_FRACTION,
+        # Far from the offsets of the main models (0 to 2), so no seed is reused.
+        seed_offset=100 + seed_number,
+        options=main.options,
+        epoch_fraction=SEED_STUDY_EPOCH_FRACTION,
+    )
+
+
+# Added at the end of the registry, so `python -m advlib reproduce` trains them last.
+MODELS.update(
+    (spec.name, spec) for spec in (_seed_copy(recipe, k) for recipe in SEED_STUDY_RECIPES for k in SEED_STUDY_SEEDS)
+)
+# {recipe: (its seed copies)}: the models behind each recipe's error bars.
+SEED_STUDY = {recipe: tuple(f"{recipe}_seed{k}" for k in SEED_STUDY_SEEDS) for recipe in SEED_STUDY_RECIPES}
+# Every registry model except the seed copies: what the chapters that load "every model" use.
+MAIN_MODELS = tuple(name for name in MODELS if not any(name in copies for copies in SEED_STUDY.values()))
+
 
 def get_spec(name):
     if name not in MODELS:
@@ -103,14 +144,26 @@ def get_spec(name):
 
 
 def training_config(profile, spec=None):
+    """The :class:`advlib.training.TrainingConfig` of a registry model (``spec``) on a profile.
+
+    Epochs are the profile's, scaled by ``spec.epoch_fraction`` (at least one); with a
+    fraction of 1 the config is exactly the profile's, so existing config hashes stay.
+    """
     from advlib.training import TrainingConfig
 
+    fraction = spec.epoch_fraction if spec else 1.0
+    epochs = max(1, round(profile.epochs * fraction))
+    extra = {}
+    if epochs <= TrainingConfig.warmup_epochs:
+        # The warm-up must end before the last epoch; a one-epoch run has none.
+        extra["warmup_epochs"] = epochs - 1
     return TrainingConfig(
-        epochs=profile.epochs,
+        epochs=epochs,
         batch_size=profile.batch_size,
         learning_rate=profile.learning_rate,
         seed=profile.seed + (spec.seed_offset if spec else 0),
         eps=profile.eps,
+        **extra,
     )
 
 

@@ -80,10 +80,11 @@ def test_stale_or_half_written_models_are_never_loaded(environment, monkeypatch)
     with pytest.raises(FileNotFoundError, match="python -m advlib reproduce --profile test --only baseline"):
         experiments.load_or_train("baseline", train=False)
     monkeypatch.undo()
+    # undo() also restored the caller's ADVLIB_* variables, so name the folder and profile.
     monkeypatch.setenv("ADVLIB_RESULTS", environment["ADVLIB_RESULTS"])
     record_path = next(Path(environment["ADVLIB_RESULTS"], "test").glob("baseline-*.json"))
     record_path.write_text(record_path.read_text()[:50])
-    assert not experiments.is_saved("baseline")
+    assert not experiments.is_saved("baseline", "test")
 
 
 def _run_cli(arguments, env, **kwargs):
@@ -151,3 +152,39 @@ def test_same_seed_same_numbers_across_processes(tmp_path, environment):
         outputs.append(json.loads(record.read_text())["history"]["loss"])
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
     assert set(outputs[0]) == {"baseline.clean", "baseline.fgsm", "baseline.random_sign"}
+
+
+def test_seed_copies_differ_from_their_recipe_only_in_seed_and_epochs():
+    copies = [name for names in experiments.SEED_STUDY.values() for name in names]
+    assert len(copies) == 9 and list(experiments.MODELS)[-9:] == copies
+    assert set(experiments.MAIN_MODELS).isdisjoint(copies)
+    assert len(experiments.MAIN_MODELS) + len(copies) == len(experiments.MODELS)
+    # A quarter of the profile's epochs, at least one: 20 -> 5, 8 -> 2, 3 -> 1.
+    expected_epochs = {"full": 5, "quick": 2, "test": 1}
+    for profile, epochs in expected_epochs.items():
+        hashes = {results.config_hash(experiments.model_config(name, profile)) for name in copies}
+        assert len(hashes) == 9, "every seed copy is a different model"
+        for recipe, names in experiments.SEED_STUDY.items():
+            main = experiments.model_config(recipe, profile)
+            seeds = set()
+            for name in names:
+                config = experiments.model_config(name, profile)
+                assert config["training"]["epochs"] == epochs
+                seeds.add(config["training"]["seed"])
+                assert config["training"]["seed"] != main["training"]["seed"]
+                # Nothing else differs, except the warm-up, which a one-epoch run cannot have.
+                different = {key for key in config if config[key] != main[key]}
+                assert different == {"name", "training"}
+                training_difference = {key for key in config["training"] if config["training"][key] != main["training"][key]}
+                allowed = {"seed", "epochs"} | ({"warmup_epochs"} if epochs == 1 else set())
+                assert training_difference <= allowed and {"seed", "epochs"} <= training_difference
+            assert len(seeds) == 3
+            spec = experiments.MODELS[names[0]]
+            assert spec.cost == pytest.approx(experiments.MODELS[recipe].cost / 4)
+            assert "Seed 1 of 3" in spec.description and "quarter" in spec.description
+
+
+def test_epoch_fraction_must_be_in_zero_one():
+    for fraction in (0.0, -0.5, 1.5, "half", True):
+        with pytest.raises(ValueError, match="epoch_fraction"):
+            experiments.ModelSpec("x", "baseline", "x", epoch_fraction=fraction)
