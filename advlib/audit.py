@@ -70,6 +70,72 @@ class AuditReport:
         """Names of the symptoms present (``flagged is True``), in the order checked."""
         return [symptom.name for symptom in self.symptoms if symptom.flagged is True]
 
+    def summary(self):
+        """The numbers behind the flags, by name: ``clean``, ``zero_gradients`` (a share),
+        ``fgsm`` and ``pgd`` (at ``eps``), ``transfer`` (the stronger transfer attack, ``None``
+        if not checked) and ``pgd_at_largest_eps``; accuracies in [0, 1]."""
+        return {
+            "clean": self.clean_accuracy,
+            "zero_gradients": self["zero_gradients"].measured["zero_fraction"],
+            "fgsm": self["one_step_beats_iterated"].measured["fgsm_accuracy"],
+            "pgd": self["one_step_beats_iterated"].measured["pgd_accuracy"],
+            "transfer": self["transfer_beats_white_box"].measured.get("transfer_accuracy"),
+            "pgd_at_largest_eps": self["accuracy_does_not_fall"].measured["pgd_accuracy_at_largest_eps"],
+        }
+
+    def to_dict(self):
+        """This report as JSON-serialisable data; :meth:`from_dict` rebuilds an equal report.
+
+        JSON object keys are strings, so the ``{eps: accuracy}`` dicts (here and in a
+        symptom's ``measured``) are written as lists of ``[eps, accuracy]`` pairs, which
+        keep the float eps exact.
+        """
+        return {
+            "eps": float(self.eps),
+            "clean_accuracy": float(self.clean_accuracy),
+            "pgd_accuracy_by_eps": _pairs(self.pgd_accuracy_by_eps),
+            "symptoms": [
+                {
+                    "name": symptom.name,
+                    # numpy booleans are not JSON; None (not checked) stays None.
+                    "flagged": None if symptom.flagged is None else bool(symptom.flagged),
+                    "measured": {
+                        key: _pairs(value) if isinstance(value, dict) else float(value)
+                        for key, value in symptom.measured.items()
+                    },
+                    "rule": symptom.rule,
+                    "explanation": symptom.explanation,
+                }
+                for symptom in self.symptoms
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """The report that :meth:`to_dict` wrote as ``data`` (e.g. read back from JSON)."""
+        try:
+            symptoms = [
+                Symptom(
+                    item["name"],
+                    item["flagged"],
+                    {
+                        key: _unpairs(value) if isinstance(value, list) else value
+                        for key, value in item["measured"].items()
+                    },
+                    item["rule"],
+                    item["explanation"],
+                )
+                for item in data["symptoms"]
+            ]
+            return cls(
+                symptoms=symptoms,
+                eps=data["eps"],
+                clean_accuracy=data["clean_accuracy"],
+                pgd_accuracy_by_eps=_unpairs(data["pgd_accuracy_by_eps"]),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not an AuditReport.to_dict() result: {error!r}") from None
+
     def __getitem__(self, name):
         for symptom in self.symptoms:
             if symptom.name == name:
@@ -105,6 +171,16 @@ class AuditReport:
             "<table><thead><tr><th>symptom</th><th>status</th><th>measured</th><th>flagged if</th>"
             f"<th>meaning</th></tr></thead><tbody>{cells}</tbody></table>"
         )
+
+
+def _pairs(mapping):
+    """``{eps: accuracy}`` as a list of ``[eps, accuracy]`` float pairs, for JSON."""
+    return [[float(key), float(value)] for key, value in mapping.items()]
+
+
+def _unpairs(pairs):
+    """The inverse of :func:`_pairs`."""
+    return {float(key): float(value) for key, value in pairs}
 
 
 def _format(value):
@@ -153,7 +229,8 @@ def audit(
             largest is the one compared with ``accuracy_floor``.
         surrogate: another model with the same input shape and classes (e.g. the same
             architecture trained without the defence); ``None`` skips check (c). Its
-            examples are FGSM and PGD at ``eps``, the stronger of the two counts.
+            examples are FGSM and PGD at ``eps``, the stronger of the two counts (both
+            are in the symptom's ``measured``).
         pgd_steps: PGD steps (step size ``2.5 * eps / steps``, random start by ``seed``).
         temperature: attack the model at this softmax temperature (None: its own).
         zero_gradient_threshold: (a) flags a share of exactly-zero gradients above it
@@ -232,17 +309,23 @@ def audit(
     else:
         # The surrogate is attacked at its own temperature: `temperature` is about the model.
         surrogate_options = dict(pgd_options, temperature=None)
-        transfer_accuracy = min(
-            accuracy_on(strong_attacks.transfer(surrogate, model, x, y, eps, batch_size=batch_size)),
-            accuracy_on(
-                strong_attacks.transfer(surrogate, model, x, y, eps, attack=strong_attacks.pgd, **surrogate_options)
-            ),
+        transfer_fgsm_accuracy = accuracy_on(strong_attacks.transfer(surrogate, model, x, y, eps, batch_size=batch_size))
+        transfer_pgd_accuracy = accuracy_on(
+            strong_attacks.transfer(surrogate, model, x, y, eps, attack=strong_attacks.pgd, **surrogate_options)
         )
+        transfer_accuracy = min(transfer_fgsm_accuracy, transfer_pgd_accuracy)
         symptoms.append(
             Symptom(
                 "transfer_beats_white_box",
                 transfer_accuracy < white_box_accuracy - transfer_tolerance,
-                {"transfer_accuracy": transfer_accuracy, "white_box_accuracy": white_box_accuracy},
+                # Both transfer attacks are kept, not only the stronger, so a transfer
+                # table can be read from the report without attacking again.
+                {
+                    "transfer_accuracy": transfer_accuracy,
+                    "white_box_accuracy": white_box_accuracy,
+                    "transfer_fgsm_accuracy": transfer_fgsm_accuracy,
+                    "transfer_pgd_accuracy": transfer_pgd_accuracy,
+                },
                 f"transfer_accuracy < white_box_accuracy - {transfer_tolerance:g}",
                 "examples made without the model's gradients should not beat those made with them; "
                 "if they do, its own gradients are uninformative",

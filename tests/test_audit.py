@@ -1,5 +1,7 @@
 """The gradient-masking audit on hand-made models whose symptoms are known."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -104,3 +106,26 @@ def test_bad_arguments_get_a_clear_error(linear_case, change, message):
     weights, bias, x, _ = linear_case
     with pytest.raises(ValueError, match=message):
         audit.audit(linear_softmax_model(weights, bias), x, predictions(weights, bias, x), **change)
+
+
+def test_a_report_survives_a_json_round_trip_and_summarises_its_numbers(linear_case):
+    weights, bias, x, _ = linear_case
+    y = predictions(weights, bias, x)
+    model = linear_softmax_model(weights, bias)
+    report = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES, surrogate=linear_softmax_model(weights * 2, bias))
+    again = audit.AuditReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again == report
+    assert str(again) == str(report)
+    assert list(again.pgd_accuracy_by_eps) == list(HONEST_EPS_VALUES)
+    # Both transfer attacks are kept; the symptom uses the stronger one.
+    transfer = report["transfer_beats_white_box"].measured
+    assert transfer["transfer_accuracy"] == min(transfer["transfer_fgsm_accuracy"], transfer["transfer_pgd_accuracy"])
+    summary = report.summary()
+    assert summary["clean"] == 1.0 and summary["transfer"] == transfer["transfer_accuracy"]
+    assert summary["pgd_at_largest_eps"] == report.pgd_accuracy_by_eps[max(HONEST_EPS_VALUES)]
+    # Not checked without a surrogate: the summary says so with None, and JSON keeps it.
+    unchecked = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES)
+    assert unchecked.summary()["transfer"] is None
+    assert audit.AuditReport.from_dict(json.loads(json.dumps(unchecked.to_dict()))) == unchecked
+    with pytest.raises(ValueError, match="to_dict"):
+        audit.AuditReport.from_dict({"eps": 0.01})
