@@ -1,5 +1,8 @@
 """Command line: ``python -m advlib reproduce`` trains and measures; ``report`` prints the comparison.
 
+``report`` reads saved results only: the report's numbers beside ours, then the seed
+study's error bars (mean ± std over seeds and whether Table 2's gap exceeds the spread).
+
     python -m advlib reproduce [--profile quick|full|test] [--only NAME ...]
     python -m advlib report [--profile ...]
     python -m advlib publish [--profile ...]   # copy finished models into advlib/pretrained
@@ -53,8 +56,9 @@ def reproduce(profile_name, only):
         experiments.load_or_train(name, profile)
         if name in to_train:
             done_cost += costs[name]
-        # Measure each model as soon as it exists, so an interrupted run keeps its numbers.
-        measurements.measure(profile, only=[name])
+        # Measure each model as soon as it exists, so an interrupted run keeps its numbers;
+        # a row that also needs a later model (a transfer attack's surrogate) waits for it.
+        measurements.measure(profile, only=[name], skip_unsaved=True)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(measurements.format_report(profile))
 

@@ -4,12 +4,38 @@ Each :class:`Measurement` knows the report's value, the registry models it needs
 how to compute our value on the profile's test set. Results are saved in
 ``measurements.json`` in the profile's results folder together with the config hashes
 of the models they came from, so a retrained model's numbers are measured again.
+
+Beyond the report's numbers there are two groups of rows. The seed study ("Error
+bars") measures the registry's seed copies (:data:`advlib.experiments.SEED_STUDY`);
+:func:`seed_summary` and :func:`gap_versus_spread` turn them into means, standard
+deviations and a verdict on the report's Table 2 gap. The strong-attack rows ("Beyond
+the report": PGD, EOT-PGD, transfer) run on :func:`attack_subset`, a fixed seeded subset
+of the test set, so they stay affordable on a CPU.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
-from advlib import experiments, results
+import numpy as np
+
+from advlib import error_bars, experiments, results
+from advlib.error_bars import GapVerdict, SeedStatistic  # noqa: F401 (re-exported)
+
+try:
+    import fcntl
+except ImportError:  # Not on Windows: writes there merge but are not locked.
+    fcntl = None
+
+# Attacks on the subset: at most this many test images (fewer on reduced profiles).
+SUBSET_SIZE = 1000
+REDUCED_SUBSET_SIZE = 250
+PGD_STEPS = 10
+# What `compute` knows how to measure; "noise_" kinds attack the model with input noise.
+KINDS = (
+    "clean", "fgsm", "random_sign", "zero_gradients", "cross", "pgd", "eot_pgd", "transfer_pgd",
+    "noise_clean", "noise_fgsm", "noise_pgd", "noise_eot_pgd",
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +53,26 @@ class Measurement:
 
 
 def _m(key, section, description, models, kind, report=None, note="", **options):
+    if kind not in KINDS:
+        raise ValueError(f"unknown measurement kind {kind!r} for {key!r}: choose one of {', '.join(KINDS)}")
+    if kind == "transfer_pgd" and len(models) != 2:
+        raise ValueError(f"{key!r}: a transfer measurement lists the target first and the source model second")
     return Measurement(key, section, description, tuple(models), kind, report, note, options)
+
+
+def _seed_rows():
+    rows = []
+    for recipe, names in experiments.SEED_STUDY.items():
+        for number, name in enumerate(names, start=1):
+            label = f"{recipe} seed {number} (quarter of the epochs)"
+            rows.append(_m(f"{name}.clean", "Error bars", f"{label}, clean", [name], "clean", note="not run"))
+            rows.append(_m(f"{name}.fgsm", "Error bars", f"{label}, its FGSM set", [name], "fgsm", note="not run"))
+    return rows
+
+
+# Every strong-attack row says how many images it uses; all of them use attack_subset.
+ON_SUBSET = f"(at most {SUBSET_SIZE:,} test images)"
+SUBSET = {"subset": True}
 
 
 MEASUREMENTS = [
@@ -63,23 +108,65 @@ MEASUREMENTS = [
     _m("surrogate.clean", "Beyond the report", "Surrogate (baseline recipe, another seed), clean", ["surrogate"], "clean", note="not run"),
     _m("robust_fast_at.clean", "Beyond the report", "Fast adversarial training, clean", ["robust_fast_at"], "clean", note="not run"),
     _m("robust_fast_at.fgsm", "Beyond the report", "Fast adversarial training, its FGSM set", ["robust_fast_at"], "fgsm", note="not run"),
+    # Stronger attacks (chapter 9), each on the same seeded subset of the test set.
+    _m("baseline.pgd", "Beyond the report", f"Baseline, PGD {ON_SUBSET}", ["baseline"], "pgd", note="not run", **SUBSET),
+    _m("random_at.pgd", "Beyond the report", f"Random AT, PGD {ON_SUBSET}", ["random_at"], "pgd", note="not run", **SUBSET),
+    _m("per_epoch_at.pgd", "Beyond the report", f"Per-epoch AT, PGD {ON_SUBSET}", ["per_epoch_at"], "pgd", note="not run", **SUBSET),
+    _m("dd_student_t1.fgsm_subset", "Beyond the report", f"Student at T = 1, FGSM {ON_SUBSET}", ["dd_student_t50"], "fgsm", note="not run", temperature=1.0, **SUBSET),
+    _m("dd_student_t1.pgd", "Beyond the report", f"Student at T = 1, PGD at T = 1 {ON_SUBSET}", ["dd_student_t50"], "pgd", note="not run", temperature=1.0, **SUBSET),
+    _m("dd_student_t1.pgd_t50", "Beyond the report", f"Student at T = 1, PGD at T = 50 {ON_SUBSET}", ["dd_student_t50"], "pgd", note="not run", temperature=1.0, attack_temperature=50.0, **SUBSET),
+    _m("dd_student_t1.pgd_margin", "Beyond the report", f"Student at T = 1, PGD with the margin loss {ON_SUBSET}", ["dd_student_t50"], "pgd", note="not run", temperature=1.0, loss="margin", **SUBSET),
+    _m("final_student_noise.fgsm_subset", "Beyond the report", f"Final model with input noise, FGSM {ON_SUBSET}", ["final_student"], "noise_fgsm", note="not run", **SUBSET),
+    _m("final_student_noise.pgd", "Beyond the report", f"Final model with input noise, PGD {ON_SUBSET}", ["final_student"], "noise_pgd", note="not run", **SUBSET),
+    _m("final_student_noise.eot_pgd", "Beyond the report", f"Final model with input noise, EOT-PGD {ON_SUBSET}", ["final_student"], "noise_eot_pgd", note="not run", samples=10, **SUBSET),
+    _m("random_at_noise.eot_pgd", "Beyond the report", f"Random AT with input noise, EOT-PGD {ON_SUBSET}", ["random_at"], "noise_eot_pgd", note="not run", samples=10, **SUBSET),
+    _m("robust_fast_at.fgsm_subset", "Beyond the report", f"Fast adversarial training, FGSM {ON_SUBSET}", ["robust_fast_at"], "fgsm", note="not run", **SUBSET),
+    _m("robust_fast_at.pgd", "Beyond the report", f"Fast adversarial training, PGD {ON_SUBSET}", ["robust_fast_at"], "pgd", note="not run", **SUBSET),
+    # The model is deterministic, so two samples per step already show whether EOT changes anything.
+    _m("robust_fast_at.eot_pgd", "Beyond the report", f"Fast adversarial training, EOT-PGD {ON_SUBSET}", ["robust_fast_at"], "eot_pgd", note="not run", samples=2, **SUBSET),
+    _m("robust_fast_at.transfer_pgd", "Beyond the report", f"Fast adversarial training, PGD from the surrogate {ON_SUBSET}", ["robust_fast_at", "surrogate"], "transfer_pgd", note="not run", **SUBSET),
+    _m("dd_student_t1.transfer_pgd", "Beyond the report", f"Student at T = 1, PGD from the surrogate {ON_SUBSET}", ["dd_student_t50", "surrogate"], "transfer_pgd", note="not run", temperature=1.0, **SUBSET),
+    _m("baseline.transfer_pgd", "Beyond the report", f"Baseline, PGD from the surrogate {ON_SUBSET}", ["baseline", "surrogate"], "transfer_pgd", note="not run", **SUBSET),
+    *_seed_rows(),
 ]
 MEASUREMENTS_BY_KEY = {measurement.key: measurement for measurement in MEASUREMENTS}
 
 
-def compute(measurement, model, data, profile):
-    """Our value of ``measurement`` for a trained ``model`` on the profile's test set."""
-    from advlib import attacks, evaluation, models
+def attack_subset(data, profile):
+    """Sorted indices ``(n,)`` of the seeded test subset the strong attacks run on.
 
-    x, y, eps = data.x_test, data.y_test, profile.eps
+    ``data`` needs ``x_test``; ``n`` is at most 1,000 on the full profile and 250 on the
+    reduced ones (never more than the test set). It is chapter 9's subset, drawn
+    without replacement with ``numpy.random.default_rng(profile.seed)``.
+    """
+    profile = experiments.get_profile(profile)
+    total = len(data.x_test)
+    size = min(SUBSET_SIZE if profile.name == "full" else REDUCED_SUBSET_SIZE, total)
+    return np.sort(np.random.default_rng(profile.seed).choice(total, size=size, replace=False))
+
+
+def _test_images(measurement, data, profile):
+    if measurement.options.get("subset"):
+        indices = attack_subset(data, profile)
+        return data.x_test[indices], data.y_test[indices]
+    return data.x_test, data.y_test
+
+
+def compute(measurement, model, data, profile, source=None):
+    """Our value of ``measurement`` (a float in [0, 1]) for a trained ``model``.
+
+    Uses the profile's test set, or :func:`attack_subset` of it when the measurement's
+    options say ``subset=True``. ``source`` is the model a transfer attack is crafted on
+    (the measurement's second model); other kinds ignore it.
+    """
+    from advlib import attacks, evaluation, models, strong_attacks
+
+    x, y = _test_images(measurement, data, profile)
+    eps = profile.eps
     options = measurement.options
     temperature = options.get("temperature")
     target = models.with_temperature(model, temperature) if temperature is not None else model
     kind = measurement.kind
-    if kind == "clean":
-        return evaluation.accuracy(target, x, y)
-    if kind == "fgsm":
-        return evaluation.perturbed_accuracy(target, x, y, eps)
     if kind == "random_sign":
         return evaluation.accuracy(target, attacks.random_sign(x, eps, seed=profile.seed), y)
     if kind == "zero_gradients":
@@ -87,14 +174,38 @@ def compute(measurement, model, data, profile):
     if kind == "cross":
         attacker = models.with_temperature(model, options["attack_temperature"])
         return evaluation.perturbed_accuracy(target, x, y, eps, attack_model=attacker)
-    if kind in ("noise_clean", "noise_fgsm"):
-        # The noise is part of the defended model, so FGSM attacks through it (with noise
-        # drawn at attack time) and the prediction draws fresh noise again.
-        noisy = models.with_input_noise(target, eps, seed=profile.seed)
-        if kind == "noise_clean":
-            return evaluation.accuracy(noisy, x, y)
-        return evaluation.perturbed_accuracy(noisy, x, y, eps)
-    raise ValueError(f"unknown measurement kind {kind!r}")
+    if kind == "transfer_pgd":
+        if source is None:
+            raise ValueError(f"{measurement.key!r} is a transfer attack: pass the source model it is crafted on")
+        # Crafted on the source alone, as in chapter 9, so the target's gradients never matter.
+        x_adv = strong_attacks.transfer(
+            source, target, x, y, eps, attack=strong_attacks.pgd, steps=PGD_STEPS, seed=profile.seed
+        )
+        return evaluation.accuracy(target, x_adv, y)
+    if kind.startswith("noise_"):
+        # The noise is part of the defended model, so every attack goes through it (with
+        # noise drawn at attack time) and the prediction draws fresh noise again.
+        target = models.with_input_noise(target, eps, seed=profile.seed)
+        kind = kind.removeprefix("noise_")
+    if kind == "clean":
+        return evaluation.accuracy(target, x, y)
+    if kind == "fgsm":
+        return evaluation.perturbed_accuracy(target, x, y, eps)
+    if kind in ("pgd", "eot_pgd"):
+        # PGD's random start is seeded with the profile's seed, as in chapter 9.
+        x_adv = strong_attacks.eot_pgd(
+            target,
+            x,
+            y,
+            eps,
+            samples=options.get("samples", 10) if kind == "eot_pgd" else 1,
+            steps=PGD_STEPS,
+            seed=profile.seed,
+            temperature=options.get("attack_temperature"),
+            loss=options.get("loss", "cross_entropy"),
+        )
+        return evaluation.accuracy(target, x_adv, y)
+    raise ValueError(f"unknown measurement kind {measurement.kind!r}")
 
 
 def _path(profile):
@@ -122,13 +233,14 @@ def load_saved(profile=None):
     return current
 
 
-def measure(profile=None, only=None, *, train=True, verbose=None):
-    """Compute every measurement (or those whose models are in ``only``) not yet saved.
+def measure(profile=None, only=None, *, train=True, verbose=None, skip_unsaved=False):
+    """Compute every measurement (or those that use a model in ``only``) not yet saved.
 
-    Trains missing models when ``train`` is true. Returns the current saved entries.
+    Trains missing models when ``train`` is true; with ``skip_unsaved`` a measurement
+    that needs a model not yet saved is left for later instead (``reproduce`` measures a
+    transfer row once both its models exist). Returns the current saved entries.
     """
     profile = experiments.get_profile(profile)
-    saved = results.read_json(_path(profile)) or {}
     current = load_saved(profile)
     data = experiments.load_data(profile)
     loaded = {}
@@ -137,23 +249,54 @@ def measure(profile=None, only=None, *, train=True, verbose=None):
             continue
         if measurement.key in current:
             continue
-        name = measurement.models[0]
-        if name not in loaded:
-            loaded[name] = experiments.load_or_train(name, profile, verbose=verbose, train=train)
-        model = loaded[name]
+        if skip_unsaved and not all(experiments.is_saved(name, profile) for name in measurement.models):
+            continue
+        for name in measurement.models:
+            if name not in loaded:
+                loaded[name] = experiments.load_or_train(name, profile, verbose=verbose, train=train)
+        target, *sources = (loaded[name] for name in measurement.models)
         started = time.time()
-        value = compute(measurement, model, data, profile)
+        value = compute(measurement, target, data, profile, source=sources[0] if sources else None)
         print(f"  {measurement.key}: {value:.4f}  ({time.time() - started:.1f} s)")
-        saved[measurement.key] = current[measurement.key] = {
+        current[measurement.key] = {
             "value": value,
             "models": _model_hashes(measurement, profile),
             "data_source": data.source,
-            "test_size": int(len(data.x_test)),
+            "test_size": int(len(_test_images(measurement, data, profile)[1])),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         # Saved after each number, so an interrupted run keeps what it measured.
-        results.write_json_atomically(_path(profile), saved)
+        save_entry(profile, measurement.key, current[measurement.key])
     return current
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """Hold an exclusive lock on ``path``'s lock file (a no-op where fcntl is missing)."""
+    if fcntl is None:
+        yield
+        return
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def save_entry(profile, key, entry):
+    """Add one measurement ``entry`` (a JSON-serialisable dict) under ``key`` to measurements.json.
+
+    The file is read again and only ``key`` changes, so entries another process wrote
+    since this one started are kept; the write is atomic (a temporary file and a rename)
+    and, between processes running this code, locked.
+    """
+    profile = experiments.get_profile(profile)
+    path = _path(profile)
+    with _locked(path):
+        saved = results.read_json(path) or {}
+        saved[key] = entry
+        results.write_json_atomically(path, saved)
 
 
 def report_rows(profile=None):
@@ -162,13 +305,77 @@ def report_rows(profile=None):
     return [(measurement, saved.get(measurement.key, {}).get("value")) for measurement in MEASUREMENTS]
 
 
+def seed_summary(profile=None):
+    """``{recipe: {"clean": SeedStatistic, "fgsm": SeedStatistic}}`` of the seed study, from saved results.
+
+    Never trains or measures: a seed not yet measured is left out of ``values`` (see
+    :class:`advlib.error_bars.SeedStatistic`, whose ``count`` says how many there are).
+    """
+    saved = load_saved(profile)
+    summary = {}
+    for recipe, names in experiments.SEED_STUDY.items():
+        summary[recipe] = {
+            metric: error_bars.seed_statistic(
+                saved[f"{name}.{metric}"]["value"] for name in names if f"{name}.{metric}" in saved
+            )
+            for metric in ("clean", "fgsm")
+        }
+    return summary
+
+
+def gap_versus_spread(profile=None, metric="fgsm", first="random_at", second="per_epoch_at"):
+    """Is Table 2's gap (``first`` minus ``second``, ``metric`` accuracy) larger than the seed spread?
+
+    Returns an :class:`advlib.error_bars.GapVerdict` from the saved seed-study results
+    (``larger_than_spread`` is ``None`` until both recipes have at least two seeds).
+    """
+    summary = seed_summary(profile)
+    for recipe in (first, second):
+        if recipe not in summary:
+            raise ValueError(f"{recipe!r} is not in the seed study: choose from {', '.join(summary)}")
+    if metric not in ("clean", "fgsm"):
+        raise ValueError(f"metric must be 'clean' or 'fgsm', got {metric!r}")
+    return error_bars.compare_seeds(
+        summary[first][metric], summary[second][metric], first_name=first, second_name=second, metric=metric
+    )
+
+
+def format_seed_study(profile=None):
+    """The seed study as text: mean ± std (n) per recipe and the gap-versus-spread verdict."""
+    profile = experiments.get_profile(profile)
+    summary = seed_summary(profile)
+    saved = load_saved(profile)
+    copies = [name for names in experiments.SEED_STUDY.values() for name in names]
+    epochs = experiments.training_config(profile, experiments.get_spec(copies[0])).epochs
+    lines = [
+        f"Seed study (beyond the report): {len(experiments.SEED_STUDY_SEEDS)} seeds per recipe, "
+        f"{epochs} of the profile's {profile.epochs} epochs; accuracy mean ± sample std (n seeds)",
+        f"{'recipe':<14} {'clean':<24} FGSM",
+    ]
+    for recipe, statistics in summary.items():
+        lines.append(f"{recipe:<14} {statistics['clean'].describe():<24} {statistics['fgsm'].describe()}")
+    lines.append(gap_versus_spread(profile).describe())
+    missing = [name for name in copies if any(f"{name}.{metric}" not in saved for metric in ("clean", "fgsm"))]
+    if missing:
+        lines.append(
+            f"{len(missing)} of {len(copies)} seed models not measured; run: "
+            f"python -m advlib reproduce --profile {profile.name} --only {' '.join(missing)}"
+        )
+    return "\n".join(lines)
+
+
 def format_report(profile=None):
-    """The report's value beside ours for every measurement, as text, saying which are missing."""
+    """The report's value beside ours for every measurement, as text, saying which are missing.
+
+    The seed study's summary (:func:`format_seed_study`) follows the table.
+    """
     profile = experiments.get_profile(profile)
     rows = report_rows(profile)
+    section_width = max(len("section"), *(len(measurement.section) for measurement, _ in rows))
+    description_width = max(len("measurement"), *(len(measurement.description) for measurement, _ in rows))
     lines = [
         f"Report vs this run ({experiments.describe_profile(profile)})",
-        f"{'section':<21} {'measurement':<62} {'report':>8} {'ours':>8}",
+        f"{'section':<{section_width}} {'measurement':<{description_width}} {'report':>8} {'ours':>8}",
     ]
     missing = []
     for measurement, ours in rows:
@@ -176,13 +383,14 @@ def format_report(profile=None):
         if ours is None:
             missing.append(measurement)
         ours_text = f"{ours:.3f}" if ours is not None else "missing"
-        lines.append(f"{measurement.section:<21} {measurement.description:<62} {report:>8} {ours_text:>8}")
+        lines.append(f"{measurement.section:<{section_width}} {measurement.description:<{description_width}} {report:>8} {ours_text:>8}")
     if missing:
-        names = sorted({name for measurement in missing for name in measurement.models})
+        names = [name for name in experiments.MODELS if any(name in measurement.models for measurement in missing)]
         lines.append(
             f"{len(missing)} of {len(rows)} measurements missing; run: python -m advlib reproduce --profile {profile.name}"
             f" --only {' '.join(names)}"
         )
     else:
         lines.append(f"All {len(rows)} measurements present.")
+    lines.extend(["", format_seed_study(profile)])
     return "\n".join(lines)

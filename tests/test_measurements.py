@@ -1,0 +1,277 @@
+"""Measurements beyond the report: the seed study's statistics, strong-attack rows, merged saves."""
+
+import dataclasses
+import json
+import math
+import os
+import statistics
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from advlib import error_bars, experiments, measurements, results
+from tests.helpers import make_image_tree
+
+STRONG_KINDS = {"pgd", "eot_pgd", "transfer_pgd", "noise_pgd", "noise_eot_pgd"}
+
+
+@pytest.fixture
+def results_folder(tmp_path, monkeypatch):
+    """An empty results folder on the test profile, for hand-made measurements.json files."""
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("ADVLIB_PROFILE", "test")
+    return tmp_path / "results" / "test"
+
+
+def _entry(key, value, profile="test"):
+    """A saved entry as measure() writes it, with the current hashes of the row's models."""
+    measurement = measurements.MEASUREMENTS_BY_KEY[key]
+    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
+    return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}
+
+
+def _write_seed_values(folder, fgsm_values, clean_values=None):
+    """Write measurements.json with the given FGSM (and clean) values per recipe, one per seed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = {}
+    for recipe, values in fgsm_values.items():
+        for name, value in zip(experiments.SEED_STUDY[recipe], values):
+            saved[f"{name}.fgsm"] = _entry(f"{name}.fgsm", value)
+    for recipe, values in (clean_values or {}).items():
+        for name, value in zip(experiments.SEED_STUDY[recipe], values):
+            saved[f"{name}.clean"] = _entry(f"{name}.clean", value)
+    (folder / "measurements.json").write_text(json.dumps(saved))
+
+
+def test_rows_are_well_formed_and_cover_the_seed_study():
+    keys = [measurement.key for measurement in measurements.MEASUREMENTS]
+    assert len(keys) == len(set(keys))
+    descriptions = [measurement.description for measurement in measurements.MEASUREMENTS]
+    # The command-line test finds a row by its description, so none may contain another.
+    for one in descriptions:
+        assert [other for other in descriptions if one in other] == [one]
+    for measurement in measurements.MEASUREMENTS:
+        assert measurement.kind in measurements.KINDS
+        if measurement.kind in STRONG_KINDS or measurement.key.endswith("fgsm_subset"):
+            assert measurement.section == "Beyond the report"
+            assert measurement.options.get("subset") is True
+            assert "1,000 test images" in measurement.description
+        if measurement.kind == "transfer_pgd":
+            assert measurement.models[1] == "surrogate" and measurement.models[0] != "surrogate"
+    for names in experiments.SEED_STUDY.values():
+        for name in names:
+            for metric in ("clean", "fgsm"):
+                row = measurements.MEASUREMENTS_BY_KEY[f"{name}.{metric}"]
+                assert (row.section, row.models, row.kind, row.report, row.report_note) == (
+                    "Error bars", (name,), metric, None, "not run"
+                )
+
+
+def test_bad_rows_and_missing_sources_are_refused():
+    with pytest.raises(ValueError, match="unknown measurement kind 'nonsense'"):
+        measurements._m("x.y", "s", "d", ["baseline"], "nonsense")
+    with pytest.raises(ValueError, match="target first and the source model second"):
+        measurements._m("x.y", "s", "d", ["baseline"], "transfer_pgd")
+    data = SimpleNamespace(x_test=np.zeros((4, 32, 32, 3), np.float32), y_test=np.zeros(4, int))
+    with pytest.raises(ValueError, match="pass the source model"):
+        measurements.compute(measurements.MEASUREMENTS_BY_KEY["baseline.transfer_pgd"], None, data, experiments.get_profile("test"))
+
+
+def test_attack_subset_is_chapter_nine_subset():
+    for profile, total, size in (("full", 10_000, 1000), ("quick", 500, 250), ("test", 40, 40)):
+        data = SimpleNamespace(x_test=np.zeros((total, 1)))
+        indices = measurements.attack_subset(data, profile)
+        # Written out as chapter 9 draws it: seeded with the profile's seed, no repeats, sorted.
+        generator = np.random.default_rng(experiments.get_profile(profile).seed)
+        np.testing.assert_array_equal(indices, np.sort(generator.choice(total, size=size, replace=False)))
+        assert len(np.unique(indices)) == size and np.all(np.diff(indices) > 0)
+        np.testing.assert_array_equal(measurements.attack_subset(data, profile), indices)
+
+
+def test_seed_statistic_matches_the_statistics_module():
+    values = [0.41, 0.38, 0.45]
+    statistic = error_bars.seed_statistic(values)
+    assert statistic.values == tuple(values) and statistic.count == 3
+    assert statistic.mean == pytest.approx(statistics.mean(values))
+    assert statistic.std == pytest.approx(statistics.stdev(values))
+    assert statistic.describe() == f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} (n = 3)"
+    single = error_bars.seed_statistic([0.5])
+    assert single.mean == 0.5 and math.isnan(single.std)
+    empty = error_bars.seed_statistic([])
+    assert empty.count == 0 and math.isnan(empty.mean) and empty.describe() == "missing"
+    with pytest.raises(ValueError, match="finite"):
+        error_bars.seed_statistic([0.5, float("nan")])
+    with pytest.raises(ValueError, match="SeedStatistic"):
+        error_bars.compare_seeds([0.5], statistic)
+
+
+def test_welch_t_matches_a_hand_computation():
+    first, second = [0.45, 0.47, 0.50], [0.40, 0.36, 0.41, 0.39]
+    verdict = error_bars.compare_seeds(error_bars.seed_statistic(first), error_bars.seed_statistic(second))
+    a, b = statistics.variance(first) / 3, statistics.variance(second) / 4
+    assert verdict.difference == pytest.approx(statistics.mean(first) - statistics.mean(second))
+    assert verdict.t_statistic == pytest.approx((statistics.mean(first) - statistics.mean(second)) / math.sqrt(a + b))
+    assert verdict.degrees_of_freedom == pytest.approx((a + b) ** 2 / (a**2 / 2 + b**2 / 3))
+    assert verdict.spread == pytest.approx(max(statistics.stdev(first), statistics.stdev(second)))
+    assert verdict.larger_than_spread is True and verdict.verdict == "larger than"
+    identical = error_bars.compare_seeds(error_bars.seed_statistic([0.5, 0.5]), error_bars.seed_statistic([0.4, 0.4]))
+    assert identical.t_statistic == math.inf and identical.larger_than_spread is True
+
+
+def test_gap_outside_the_spread(results_folder):
+    _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30, 0.31, 0.32]})
+    summary = measurements.seed_summary()
+    assert summary["random_at"]["fgsm"].values == (0.40, 0.41, 0.42)
+    assert summary["baseline"]["fgsm"].count == 0 and summary["random_at"]["clean"].count == 0
+    verdict = measurements.gap_versus_spread()
+    assert verdict.difference == pytest.approx(0.10)
+    assert verdict.spread == pytest.approx(0.01)
+    assert verdict.larger_than_spread is True
+    # Two samples of three with the same std 0.01: t = 0.1 / sqrt(2 * 0.01**2 / 3).
+    assert verdict.t_statistic == pytest.approx(0.1 / math.sqrt(2 * 0.01**2 / 3))
+    text = measurements.format_report()
+    assert "random_at      missing                  0.410 ± 0.010 (n = 3)" in text
+    assert "the gap is larger than the spread between seeds" in text
+    assert "baseline_seed1 baseline_seed2 baseline_seed3" in text
+
+
+def test_gap_inside_the_spread(results_folder):
+    _write_seed_values(
+        results_folder,
+        {"random_at": [0.30, 0.40, 0.50], "per_epoch_at": [0.36, 0.38, 0.40]},
+        clean_values={name: [0.5, 0.5, 0.5] for name in experiments.SEED_STUDY},
+    )
+    verdict = measurements.gap_versus_spread()
+    assert verdict.difference == pytest.approx(0.02)
+    assert verdict.spread == pytest.approx(0.10)
+    assert verdict.larger_than_spread is False and verdict.verdict == "within"
+    assert "the gap is within the spread between seeds" in measurements.format_seed_study()
+    clean = measurements.gap_versus_spread(metric="clean")
+    assert clean.difference == 0.0 and clean.larger_than_spread is False
+
+
+def test_too_few_or_stale_seeds_give_no_verdict(results_folder):
+    _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30]})
+    assert measurements.gap_versus_spread().larger_than_spread is None
+    assert "needs at least two seeds of each (have 3 and 1)" in measurements.format_seed_study()
+    # An entry measured on another config of the model is not current and does not count.
+    saved = json.loads((results_folder / "measurements.json").read_text())
+    saved["random_at_seed1.fgsm"]["models"]["random_at_seed1"] = "000000000000"
+    (results_folder / "measurements.json").write_text(json.dumps(saved))
+    assert measurements.seed_summary()["random_at"]["fgsm"].values == (0.41, 0.42)
+    with pytest.raises(ValueError, match="not in the seed study"):
+        measurements.gap_versus_spread(first="final_student")
+    with pytest.raises(ValueError, match="metric"):
+        measurements.gap_versus_spread(metric="pgd")
+
+
+def test_saves_merge_with_entries_written_meanwhile(results_folder):
+    results_folder.mkdir(parents=True)
+    path = results_folder / "measurements.json"
+    path.write_text(json.dumps({"baseline.clean": _entry("baseline.clean", 0.5)}))
+    # Two writers that both read the file before either wrote, then each save one key.
+    measurements.save_entry("test", "baseline.fgsm", _entry("baseline.fgsm", 0.2))
+    measurements.save_entry("test", "random_at.fgsm", _entry("random_at.fgsm", 0.3))
+    saved = json.loads(path.read_text())
+    assert {key: entry["value"] for key, entry in saved.items()} == {
+        "baseline.clean": 0.5, "baseline.fgsm": 0.2, "random_at.fgsm": 0.3
+    }
+
+
+def test_measure_keeps_keys_another_process_wrote_while_it_ran(tmp_path, monkeypatch):
+    source = make_image_tree(tmp_path / "cifar")
+    monkeypatch.setenv("ADVLIB_CIFAR10", str(source))
+    monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
+    experiments._load_data.cache_clear()
+    monkeypatch.setattr(experiments, "load_or_train", lambda name, profile, **kwargs: name)
+
+    def compute_while_another_process_writes(measurement, model, data, profile, source=None):
+        # The other process (a background reproduce run, say) saves a row of its own meanwhile.
+        measurements.save_entry(profile, "random_at.clean", _entry("random_at.clean", 0.7))
+        return 0.25
+
+    monkeypatch.setattr(measurements, "compute", compute_while_another_process_writes)
+    measurements.measure("test", only=["baseline"], skip_unsaved=False)
+    saved = json.loads((tmp_path / "results" / "test" / "measurements.json").read_text())
+    baseline_rows = [m.key for m in measurements.MEASUREMENTS if "baseline" in m.models]
+    assert set(saved) == set(baseline_rows) | {"random_at.clean"}
+    assert saved["random_at.clean"]["value"] == 0.7 and saved["baseline.pgd"]["value"] == 0.25
+    assert saved["baseline.transfer_pgd"]["models"].keys() == {"baseline", "surrogate"}
+    experiments._load_data.cache_clear()
+
+
+STRONG_ROWS = [m for m in measurements.MEASUREMENTS if m.kind in STRONG_KINDS or m.key.endswith("fgsm_subset")]
+
+
+@pytest.fixture(scope="module")
+def strong_measurements(tmp_path_factory):
+    """Train the models the strong-attack rows need on the test profile and measure those rows."""
+    root = tmp_path_factory.mktemp("strong")
+    variables = {
+        "ADVLIB_CIFAR10": str(make_image_tree(root / "cifar")),
+        "ADVLIB_CACHE_DIR": str(root / "cache"),
+        "ADVLIB_RESULTS": str(root / "results"),
+        "ADVLIB_PROFILE": "test",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in variables.items():
+            patch.setenv(name, value)
+        experiments._load_data.cache_clear()
+        names = sorted({name for measurement in STRONG_ROWS for name in measurement.models})
+        saved = measurements.measure("test", only=names)
+        yield saved, experiments.load_data("test")
+    experiments._load_data.cache_clear()
+
+
+def test_every_strong_row_computes_and_saves(strong_measurements):
+    saved, data = strong_measurements
+    subset_size = len(measurements.attack_subset(data, "test"))
+    for measurement in STRONG_ROWS:
+        entry = saved[measurement.key]
+        assert 0.0 <= entry["value"] <= 1.0
+        assert entry["test_size"] == subset_size
+        assert set(entry["models"]) == set(measurement.models)
+    on_disk = json.loads(open(os.path.join(os.environ["ADVLIB_RESULTS"], "test", "measurements.json")).read())
+    assert {measurement.key for measurement in STRONG_ROWS} <= set(on_disk)
+
+
+def test_strong_rows_agree_with_direct_attacks(strong_measurements):
+    from advlib import evaluation, models, strong_attacks
+
+    saved, data = strong_measurements
+    profile = experiments.get_profile("test")
+    indices = measurements.attack_subset(data, profile)
+    x, y = data.x_test[indices], data.y_test[indices]
+    baseline = experiments.load_or_train("baseline", profile, train=False)
+    surrogate = experiments.load_or_train("surrogate", profile, train=False)
+    student_t1 = models.with_temperature(experiments.load_or_train("dd_student_t50", profile, train=False), 1.0)
+    seed, eps = profile.seed, profile.eps
+
+    def value(key):
+        return saved[key]["value"]
+
+    assert value("baseline.pgd") == evaluation.accuracy(baseline, strong_attacks.pgd(baseline, x, y, eps, steps=10, seed=seed), y)
+    margin = strong_attacks.pgd(student_t1, x, y, eps, steps=10, seed=seed, loss="margin")
+    assert value("dd_student_t1.pgd_margin") == evaluation.accuracy(student_t1, margin, y)
+    hot = strong_attacks.pgd(student_t1, x, y, eps, steps=10, seed=seed, temperature=50.0)
+    assert value("dd_student_t1.pgd_t50") == evaluation.accuracy(student_t1, hot, y)
+    transferred = strong_attacks.pgd(surrogate, x, y, eps, steps=10, seed=seed)
+    assert value("baseline.transfer_pgd") == evaluation.accuracy(baseline, transferred, y)
+    assert value("dd_student_t1.transfer_pgd") == evaluation.accuracy(student_t1, transferred, y)
+    # robust_fast_at has no randomness, so averaging two identical gradients is PGD.
+    assert value("robust_fast_at.eot_pgd") == value("robust_fast_at.pgd")
+    # The noise is seeded, so the EOT row is reproducible with a fresh noisy wrapper.
+    noisy = models.with_input_noise(experiments.load_or_train("final_student", profile, train=False), eps, seed=seed)
+    x_eot = strong_attacks.eot_pgd(noisy, x, y, eps, samples=10, steps=10, seed=seed)
+    assert value("final_student_noise.eot_pgd") == evaluation.accuracy(noisy, x_eot, y)
+
+
+def test_a_transfer_row_is_invalidated_when_the_surrogate_changes(strong_measurements, monkeypatch):
+    assert "baseline.transfer_pgd" in measurements.load_saved("test")
+    changed = dataclasses.replace(experiments.MODELS["surrogate"], seed_offset=7)
+    monkeypatch.setitem(experiments.MODELS, "surrogate", changed)
+    current = measurements.load_saved("test")
+    assert "baseline.transfer_pgd" not in current and "dd_student_t1.transfer_pgd" not in current
+    assert "baseline.pgd" in current and "surrogate.clean" not in current
