@@ -29,7 +29,7 @@ def seed_dots(values_by_recipe, *, metrics=None, ylabel="accuracy", title=None, 
             floats (one per seed, e.g. accuracies in [0, 1]); a recipe may have no values
             for a metric (nothing is drawn for it there).
         metrics: the metrics to show, in order (default: those of the first recipe).
-        ylabel: the y-axis label of the first panel.
+        ylabel: the y-axis label of every panel (each panel has its own y range).
         title: the figure's title (optional).
 
     Returns:
@@ -54,7 +54,7 @@ def seed_dots(values_by_recipe, *, metrics=None, ylabel="accuracy", title=None, 
             arrays[recipe, metric] = values
 
     figure, axes = plt.subplots(
-        1, len(metrics), figsize=(figsize_per_panel[0] * len(metrics), figsize_per_panel[1]), squeeze=False, sharey=True
+        1, len(metrics), figsize=(figsize_per_panel[0] * len(metrics), figsize_per_panel[1]), squeeze=False
     )
     axes = axes[0]
     positions = np.arange(len(recipes), dtype=float)
@@ -74,7 +74,9 @@ def seed_dots(values_by_recipe, *, metrics=None, ylabel="accuracy", title=None, 
         axis.set_title(metric)
         axis.set_xlabel("recipe")
         axis.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel(ylabel)
+        # Each panel keeps its own y range: clean and attacked accuracies can be far apart,
+        # and a shared axis would flatten the spread this figure is meant to show.
+        axis.set_ylabel(ylabel)
     # One legend entry per kind of mark, whichever panel drew it first.
     handles = {}
     for axis in axes:
