@@ -3,8 +3,8 @@
 Chapter 9 attacks every registry model with FGSM and PGD at several eps and runs the
 gradient-masking audit of :mod:`advlib.audit` on each; on the full profile that is many
 minutes of CPU. :func:`eps_sweep` and :func:`audit_model` compute one such study on the
-profile's attack subset (:func:`attack_subset`: at most 1,000 test images on the full
-profile, 250 on the others) and save it in ``studies.json`` in the profile's results folder;
+profile's attack subset (:func:`advlib.measurements.attack_subset`: at most 1,000 test
+images on the full profile, 250 on the others) and save it in ``studies.json`` in the profile's results folder;
 later calls, the book and ``python -m advlib report`` read it back.
 
 A study is saved under a key made of its kind, the model view it attacks and a hash of
@@ -23,7 +23,7 @@ with the profile's eps and seed).
 import time
 from dataclasses import dataclass
 
-from advlib import experiments, results
+from advlib import experiments, measurements, results
 
 # Eps in pixel units of 1/255 up to the 8/255 common for CIFAR-10; 0 gives the clean accuracy.
 DEFAULT_EPS_VALUES = (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255)
@@ -84,27 +84,6 @@ def sweep_views():
 def audit_views():
     """The views chapter 9 audits: :func:`sweep_views` and the final model with input noise."""
     return sweep_views() + [View("final_student", input_noise=True)]
-
-
-def _subset_limit(profile):
-    """At most 1,000 test images on the full profile and 250 on the reduced ones."""
-    return 1000 if profile.name == "full" else 250
-
-
-def attack_subset(data, profile):
-    """Sorted indices ``(n,)`` of the seeded test subset every study attacks (see :func:`_subset_limit`).
-
-    The subset of :func:`advlib.measurements.attack_subset` and chapter 9.
-    """
-    from advlib import measurements
-
-    shared = getattr(measurements, "attack_subset", None)
-    if shared is not None:
-        return shared(data, profile)
-    import numpy as np
-
-    count = len(data.x_test)
-    return np.sort(np.random.default_rng(profile.seed).choice(count, size=min(_subset_limit(profile), count), replace=False))
 
 
 def saved_path(profile=None):
@@ -180,7 +159,8 @@ def _prepare(kind, name, profile, temperature, input_noise, **options):
         options,
         temperature=view.temperature,
         input_noise={"eps": profile.eps, "seed": profile.seed} if view.input_noise else None,
-        subset={"seed": profile.seed, "limit": _subset_limit(profile)},
+        # The subset's seed and size rule (advlib.measurements.attack_subset).
+        subset={"seed": profile.seed, "sizes": [measurements.SUBSET_SIZE, measurements.REDUCED_SUBSET_SIZE]},
         attack_seed=profile.seed,
         format=STUDY_FORMAT,
     )
@@ -218,7 +198,7 @@ def _study(kind, view, profile, parameters, involved, compute):
     if saved is not None:
         return saved["result"]
     data = experiments.load_data(profile)
-    subset = attack_subset(data, profile)
+    subset = measurements.attack_subset(data, profile)
     x, y = data.x_test[subset], data.y_test[subset]
     print(f"Computing the {kind} of {view.label} on {len(x)} test images ({profile.name} profile)", flush=True)
     started = time.time()
@@ -258,7 +238,7 @@ def eps_sweep(
         temperature, input_noise: the view attacked and evaluated (see the module docstring).
 
     Returns:
-        a :class:`Sweep` on the :func:`attack_subset` images.
+        a :class:`Sweep` on the :func:`advlib.measurements.attack_subset` images.
     """
     profile, view, parameters, involved = _prepare(
         "sweep", name, profile, temperature, input_noise, eps_values=eps_values, attacks=attacks, pgd_steps=pgd_steps
@@ -319,7 +299,7 @@ def audit_model(
         pgd_steps: PGD steps; the random start is seeded by the profile's seed.
 
     Returns:
-        an :class:`advlib.audit.AuditReport` on the :func:`attack_subset` images.
+        an :class:`advlib.audit.AuditReport` on the :func:`advlib.measurements.attack_subset` images.
     """
     from advlib import audit
 
@@ -364,21 +344,24 @@ CHAPTER_OPTIONS = {
 }
 
 
-def run_all(profile=None):
+def run_all(profile=None, *, verbose=True):
     """Compute (or load) every study chapter 9 shows, training missing models; return them.
 
     Audits run first: each sweep then reads its PGD curve from the audit of its view.
+    ``verbose`` prints a progress line per study (a computed study always says so).
     Returns ``{"audit": {label: AuditReport}, "sweep": {label: Sweep}}`` in chapter order.
     """
     profile = experiments.get_profile(profile)
     studies = [("audit", view) for view in audit_views()] + [("sweep", view) for view in sweep_views()]
     started, found = time.time(), {"audit": {}, "sweep": {}}
     for index, (kind, view) in enumerate(studies, start=1):
-        print(f"== study {index} of {len(studies)}: {kind} of {view.label}; elapsed {time.time() - started:.0f} s", flush=True)
+        if verbose:
+            print(f"== study {index} of {len(studies)}: {kind} of {view.label}; elapsed {time.time() - started:.0f} s", flush=True)
         function = audit_model if kind == "audit" else eps_sweep
         options = dict(CHAPTER_OPTIONS[kind], temperature=view.temperature, input_noise=view.input_noise)
         found[kind][view.label] = function(view.name, profile, **options)
-    print(f"== {len(studies)} studies done in {time.time() - started:.0f} s", flush=True)
+    if verbose:
+        print(f"== {len(studies)} studies done in {time.time() - started:.0f} s", flush=True)
     return found
 
 
@@ -403,7 +386,7 @@ def format_studies(profile=None):
         f"Beyond the report: eps sweeps and masking audits ({experiments.describe_profile(profile)})",
         "",
         "Accuracy against eps (FGSM, 10-step PGD)",
-        f"{'model, attack':<36}" + "".join(f"{round(value * 255):>4d}/255" for value in DEFAULT_EPS_VALUES),
+        f"{'model, attack':<36}" + "".join(f"{round(value * 255):>5d}/255" for value in DEFAULT_EPS_VALUES),
     ]
     for view in sweep_views():
         result = lookup("sweep", view)
