@@ -24,7 +24,7 @@ from advlib.error_bars import GapVerdict, SeedStatistic  # noqa: F401 (re-export
 
 try:
     import fcntl
-except ImportError:  # Not on Windows: writes there merge but are not locked.
+except ImportError:  # fcntl is POSIX only; on Windows saves still merge but are not locked.
     fcntl = None
 
 # Attacks on the subset: at most this many test images (fewer on reduced profiles).
