@@ -19,6 +19,8 @@ _SUBMODULES = (
     "distillation",
     "experiments",
     "measurements",
+    "error_bars",
+    "sweeps",
     "results",
     "book",
     "plots",

@@ -59,6 +59,13 @@ def reproduce(profile_name, only):
         # Measure each model as soon as it exists, so an interrupted run keeps its numbers;
         # a row that also needs a later model (a transfer attack's surrogate) waits for it.
         measurements.measure(profile, only=[name], skip_unsaved=True)
+    if not only:
+        # The eps sweeps and masking audits need every main model, so they run once the
+        # whole registry exists; each study is saved as soon as it is computed.
+        from advlib import sweeps
+
+        print("== eps sweeps and masking audits", flush=True)
+        sweeps.run_all(profile)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(measurements.format_report(profile))
 
@@ -80,8 +87,10 @@ def publish(profile_name):
         for suffix in (".weights.h5", ".json"):
             shutil.copy2(source / f"{base}{suffix}", target / f"{base}{suffix}")
         print(f"published {base}")
-    if (source / "measurements.json").exists():
-        shutil.copy2(source / "measurements.json", target / "measurements.json")
+    for saved in ("measurements.json", "studies.json"):
+        if (source / saved).exists():
+            shutil.copy2(source / saved, target / saved)
+            print(f"published {saved}")
 
 
 def main(argv=None):
@@ -107,9 +116,11 @@ def main(argv=None):
                 parser.error(f"unknown model {name!r}; choose from: {', '.join(experiments.MODELS)}")
         reproduce(arguments.profile, arguments.only)
     elif arguments.command == "report":
-        from advlib import measurements
+        from advlib import measurements, sweeps
 
         print(measurements.format_report(arguments.profile))
+        print()
+        print(sweeps.format_studies(arguments.profile))
     else:
         publish(arguments.profile)
     return 0

@@ -190,3 +190,23 @@ def test_epoch_fraction_must_be_in_zero_one():
     for fraction in (0.0, -0.5, 1.5, "half", True):
         with pytest.raises(ValueError, match="epoch_fraction"):
             experiments.ModelSpec("x", "baseline", "x", epoch_fraction=fraction)
+
+
+def test_publish_copies_finished_models_and_saved_results(environment, tmp_path, monkeypatch):
+    from advlib import __main__ as command_line
+
+    experiments.load_or_train("baseline")
+    source = results.profile_dir("test")
+    # Hand-made saved results: publish must copy them as they are.
+    (source / "studies.json").write_text(json.dumps({"audit/baseline/abc": {"models": {}}}))
+    shipped = tmp_path / "pretrained"
+    monkeypatch.setattr(results, "PRETRAINED_DIR", shipped)
+    command_line.publish("test")
+    digest = results.config_hash(experiments.model_config("baseline", "test"))
+    for suffix in (".weights.h5", ".json"):
+        assert (shipped / "test" / f"{results.stem('baseline', digest)}{suffix}").exists()
+    assert json.loads((shipped / "test" / "studies.json").read_text()) == {"audit/baseline/abc": {"models": {}}}
+    # Models that were never trained are not published.
+    assert not list((shipped / "test").glob("random_at-*"))
+    report = _run_cli(["report"], environment)
+    assert report.returncode == 0 and "studies" in report.stdout.lower()

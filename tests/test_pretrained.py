@@ -9,7 +9,8 @@ import pytest
 from advlib import experiments, results
 
 SHIPPED = sorted(results.PRETRAINED_DIR.glob("*/*.json"))
-RECORDS = [path for path in SHIPPED if path.name != "measurements.json"]
+SAVED_RESULTS = ("measurements.json", "studies.json")
+RECORDS = [path for path in SHIPPED if path.name not in SAVED_RESULTS]
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=[f"{path.parent.name}/{path.stem}" for path in RECORDS])
@@ -33,6 +34,19 @@ def test_shipped_model_is_current_and_loads(path, tmp_path, monkeypatch):
 
 def test_shipped_measurements_belong_to_shipped_models():
     for path in (p for p in SHIPPED if p.name == "measurements.json"):
-        shipped_hashes = {json.loads(record.read_text())["config_hash"] for record in path.parent.glob("*.json") if record != path}
+        shipped_hashes = {json.loads(record.read_text())["config_hash"] for record in path.parent.glob("*.json") if record.name not in SAVED_RESULTS}
         for key, entry in json.loads(path.read_text()).items():
             assert set(entry["models"].values()) <= shipped_hashes, f"{key} was measured on a model that is not shipped"
+
+
+def test_shipped_studies_belong_to_shipped_models():
+    # A shipped sweep or audit of a model that is not shipped could not be reproduced from
+    # the package, and the book would show numbers of a model nobody can load.
+    for path in (p for p in results.PRETRAINED_DIR.glob("*/studies.json")):
+        shipped_hashes = {
+            json.loads(record.read_text())["config_hash"]
+            for record in path.parent.glob("*.json")
+            if record.name not in SAVED_RESULTS
+        }
+        for key, entry in json.loads(path.read_text()).items():
+            assert set(entry["models"].values()) <= shipped_hashes, f"{key} was computed on a model that is not shipped"
