@@ -1,7 +1,7 @@
 """A gradient-masking audit: the symptoms of Athalye, Carlini & Wagner (2018) and Carlini et al. (2019).
 
 A defence that only hides its gradients looks robust to gradient attacks without being
-robust. :func:`audit` measures four symptoms of that on one model and a batch of images:
+robust. :func:`audit` measures five symptoms of that on one model and a batch of images:
 
 (a) ``zero_gradients``: many images have an input gradient that is exactly zero (e.g. a
     saturated softmax), so every sign attack leaves them unchanged;
@@ -10,7 +10,10 @@ robust. :func:`audit` measures four symptoms of that on one model and a batch of
 (c) ``transfer_beats_white_box``: examples crafted on another model (a surrogate) fool
     the model more than its own gradients do (only checked when a surrogate is given);
 (d) ``accuracy_does_not_fall``: the PGD accuracy stays above a floor at the largest eps,
-    where an honest model, not trained to resist that eps, is at (nearly) 0.
+    where an honest model, not trained to resist that eps, is at (nearly) 0;
+(e) ``randomness_hides_gradients``: the model is random (it draws fresh noise on every
+    call) and PGD with gradients averaged over many draws (EOT) is clearly stronger than
+    PGD with one draw per step, so a single draw's gradient misleads the attacker.
 
 Each symptom comes with the measured numbers, a flag and a one-line explanation. A flag
 is a reason to attack harder (from the logits, at a raised temperature, with EOT, a
@@ -30,6 +33,8 @@ DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.05
 DEFAULT_ONE_STEP_TOLERANCE = 0.02
 DEFAULT_TRANSFER_TOLERANCE = 0.02
 DEFAULT_ACCURACY_FLOOR = 0.10
+DEFAULT_EOT_SAMPLES = 10
+DEFAULT_EOT_TOLERANCE = 0.02
 
 
 @dataclass
@@ -73,7 +78,8 @@ class AuditReport:
     def summary(self):
         """The numbers behind the flags, by name: ``clean``, ``zero_gradients`` (a share),
         ``fgsm`` and ``pgd`` (at ``eps``), ``transfer`` (the stronger transfer attack, ``None``
-        if not checked) and ``pgd_at_largest_eps``; accuracies in [0, 1]."""
+        if not checked), ``pgd_at_largest_eps`` and ``eot_pgd`` (``None`` for a deterministic
+        model); accuracies in [0, 1]."""
         return {
             "clean": self.clean_accuracy,
             "zero_gradients": self["zero_gradients"].measured["zero_fraction"],
@@ -81,7 +87,15 @@ class AuditReport:
             "pgd": self["one_step_beats_iterated"].measured["pgd_accuracy"],
             "transfer": self["transfer_beats_white_box"].measured.get("transfer_accuracy"),
             "pgd_at_largest_eps": self["accuracy_does_not_fall"].measured["pgd_accuracy_at_largest_eps"],
+            "eot_pgd": self._eot_accuracy(),
         }
+
+    def _eot_accuracy(self):
+        # Reports saved before the randomness check existed have no such symptom.
+        names = [symptom.name for symptom in self.symptoms]
+        if "randomness_hides_gradients" not in names:
+            return None
+        return self["randomness_hides_gradients"].measured.get("eot_pgd_accuracy")
 
     def to_dict(self):
         """This report as JSON-serialisable data; :meth:`from_dict` rebuilds an equal report.
@@ -216,9 +230,11 @@ def audit(
     one_step_tolerance=DEFAULT_ONE_STEP_TOLERANCE,
     transfer_tolerance=DEFAULT_TRANSFER_TOLERANCE,
     accuracy_floor=DEFAULT_ACCURACY_FLOOR,
+    eot_samples=DEFAULT_EOT_SAMPLES,
+    eot_tolerance=DEFAULT_EOT_TOLERANCE,
     batch_size=attacks.DEFAULT_BATCH_SIZE,
 ):
-    """Check ``model`` for the four gradient-masking symptoms listed in this module's docstring.
+    """Check ``model`` for the five gradient-masking symptoms listed in this module's docstring.
 
     Args:
         model: a Keras model returning probabilities ``(N, classes)``, attacked as given
@@ -243,6 +259,10 @@ def audit(
         accuracy_floor: (d) flags PGD accuracy at ``max(eps_values)`` above it (default
             0.10; a model adversarially trained at that eps may legitimately exceed it,
             so pass a larger eps or floor for one).
+        eot_samples: (e) draws of the model's randomness averaged per EOT-PGD step; only
+            used when two predictions on the same images differ.
+        eot_tolerance: (e) flags EOT-PGD accuracy below PGD accuracy minus this (default
+            0.02, as for the other comparisons).
         batch_size: images per gradient computation.
 
     Returns:
@@ -256,6 +276,9 @@ def audit(
     one_step_tolerance = _check_fraction(one_step_tolerance, "one_step_tolerance")
     transfer_tolerance = _check_fraction(transfer_tolerance, "transfer_tolerance")
     accuracy_floor = _check_fraction(accuracy_floor, "accuracy_floor")
+    eot_tolerance = _check_fraction(eot_tolerance, "eot_tolerance")
+    if isinstance(eot_samples, bool) or not isinstance(eot_samples, (int, np.integer)) or eot_samples < 2:
+        raise ValueError(f"eot_samples must be an integer >= 2 (draws averaged per EOT step), got {eot_samples!r}")
     x = attacks.check_images(x)
     pgd_options = dict(steps=pgd_steps, seed=seed, temperature=temperature, batch_size=batch_size)
 
@@ -349,4 +372,36 @@ def audit(
             "not that the model is robust",
         )
     )
+
+    # (e) Randomness: a model that draws new noise on every call has a new gradient on
+    # every call, and one draw's gradient may point nowhere useful. Averaging it over many
+    # draws (expectation over transformation) recovers the direction that hurts on average.
+    probe = x[: min(len(x), 64)]
+    randomized = not np.array_equal(
+        evaluation.predict_probabilities(model, probe, batch_size=batch_size),
+        evaluation.predict_probabilities(model, probe, batch_size=batch_size),
+    )
+    rule = f"randomized and eot_pgd_accuracy < pgd_accuracy - {eot_tolerance:g}"
+    if not randomized:
+        symptoms.append(
+            Symptom(
+                "randomness_hides_gradients",
+                False,
+                {"randomized": 0.0, "pgd_accuracy": pgd_accuracy},
+                rule,
+                "the model is deterministic (two predictions agree exactly), so EOT would equal PGD",
+            )
+        )
+    else:
+        eot_accuracy = accuracy_on(strong_attacks.eot_pgd(model, x, y, eps, samples=eot_samples, **pgd_options))
+        symptoms.append(
+            Symptom(
+                "randomness_hides_gradients",
+                eot_accuracy < pgd_accuracy - eot_tolerance,
+                {"randomized": 1.0, "pgd_accuracy": pgd_accuracy, "eot_pgd_accuracy": eot_accuracy},
+                rule,
+                f"the model is random; PGD with gradients averaged over {eot_samples} draws per step "
+                "should not beat PGD with one draw by much, else the noise only hides the gradient",
+            )
+        )
     return AuditReport(symptoms=symptoms, eps=eps, clean_accuracy=clean_accuracy, pgd_accuracy_by_eps=curve)

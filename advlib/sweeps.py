@@ -154,7 +154,10 @@ def _prepare(kind, name, profile, temperature, input_noise, **options):
             audit.DEFAULT_ONE_STEP_TOLERANCE,
             audit.DEFAULT_TRANSFER_TOLERANCE,
             audit.DEFAULT_ACCURACY_FLOOR,
+            audit.DEFAULT_EOT_TOLERANCE,
         ]
+        if isinstance(options["eot_samples"], bool) or not isinstance(options["eot_samples"], int) or options["eot_samples"] < 2:
+            raise ValueError(f"eot_samples must be an integer >= 2, got {options['eot_samples']!r}")
     parameters = dict(
         options,
         temperature=view.temperature,
@@ -286,6 +289,7 @@ def audit_model(
     eps=None,
     eps_values=AUDIT_EPS_VALUES,
     pgd_steps=10,
+    eot_samples=10,
 ):
     """The :func:`advlib.audit.audit` of registry model ``name`` (as a :class:`View`), saved.
 
@@ -297,6 +301,7 @@ def audit_model(
         eps_values: the eps values >= 0 of the audit's PGD curve; the largest is checked
             against the audit's accuracy floor.
         pgd_steps: PGD steps; the random start is seeded by the profile's seed.
+        eot_samples: draws per EOT-PGD step for the randomness check (random views only).
 
     Returns:
         an :class:`advlib.audit.AuditReport` on the :func:`advlib.measurements.attack_subset` images.
@@ -305,7 +310,7 @@ def audit_model(
 
     profile, view, parameters, involved = _prepare(
         "audit", name, profile, temperature, input_noise,
-        surrogate=surrogate, eps=eps, eps_values=eps_values, pgd_steps=pgd_steps,
+        surrogate=surrogate, eps=eps, eps_values=eps_values, pgd_steps=pgd_steps, eot_samples=eot_samples,
     )
 
     def compute(x, y):
@@ -313,7 +318,7 @@ def audit_model(
         surrogate_model = None if surrogate is None else experiments.load_or_train(surrogate, profile)
         report = audit.audit(
             model, x, y, eps=parameters["eps"], eps_values=parameters["eps_values"], surrogate=surrogate_model,
-            pgd_steps=pgd_steps, seed=profile.seed,
+            pgd_steps=pgd_steps, eot_samples=eot_samples, seed=profile.seed,
         )
         return report.to_dict(), {}
 
@@ -340,7 +345,7 @@ def _saved_audit_curve(view, profile, sweep_parameters):
 # The arguments chapter 9, run_all and format_studies use (the functions' defaults).
 CHAPTER_OPTIONS = {
     "sweep": dict(eps_values=DEFAULT_EPS_VALUES, attacks=SWEEP_ATTACKS, pgd_steps=10),
-    "audit": dict(surrogate="surrogate", eps=None, eps_values=AUDIT_EPS_VALUES, pgd_steps=10),
+    "audit": dict(surrogate="surrogate", eps=None, eps_values=AUDIT_EPS_VALUES, pgd_steps=10, eot_samples=10),
 }
 
 
@@ -396,7 +401,7 @@ def format_studies(profile=None):
     lines += [
         "",
         f"Gradient-masking audit at eps = {profile.eps:g} (PGD curve up to 8/255, transfer from the surrogate)",
-        f"{'model':<36}{'clean':>8}{'zero gr':>8}{'FGSM':>8}{'PGD':>8}{'transfer':>9}{'PGD 8/255':>10}  flags",
+        f"{'model':<36}{'clean':>8}{'zero gr':>8}{'FGSM':>8}{'PGD':>8}{'transfer':>9}{'PGD 8/255':>10}{'EOT':>8}  flags",
     ]
     for view in audit_views():
         result = lookup("audit", view)
@@ -405,7 +410,7 @@ def format_studies(profile=None):
             continue
         report = audit.AuditReport.from_dict(result)
         numbers = [float("nan") if value is None else value for value in report.summary().values()]
-        cells = "".join(f"{value:>{width}.3f}" for value, width in zip(numbers, (8, 8, 8, 8, 9, 10)))
+        cells = "".join(f"{value:>{width}.3f}" for value, width in zip(numbers, (8, 8, 8, 8, 9, 10, 8)))
         lines.append(f"{view.label:<36}{cells}  {', '.join(report.flags) or 'none'}")
     size_text = " and ".join(str(size) for size in sorted(sizes)) or "no"
     lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {saved_path(profile)}."]

@@ -129,3 +129,56 @@ def test_a_report_survives_a_json_round_trip_and_summarises_its_numbers(linear_c
     assert audit.AuditReport.from_dict(json.loads(json.dumps(unchecked.to_dict()))) == unchecked
     with pytest.raises(ValueError, match="to_dict"):
         audit.AuditReport.from_dict({"eps": 0.01})
+
+
+class PhaseJitter(keras.layers.Layer):
+    """``x + amplitude * sin(frequency * x + phase)`` with a fresh uniform phase per pixel and call.
+
+    It moves a pixel by at most ``amplitude`` (1e-3 here, far below eps), but the
+    derivative ``1 + amplitude * frequency * cos(...)`` has a random sign whenever
+    ``amplitude * frequency > 1``: one draw's gradient is noise, while the mean over draws
+    is the linear model's own gradient. A random defence that only hides the gradient.
+    """
+
+    def __init__(self, amplitude, frequency, **kwargs):
+        super().__init__(**kwargs)
+        self.amplitude, self.frequency = amplitude, frequency
+        self.seed_generator = keras.random.SeedGenerator(1)
+
+    def call(self, images):
+        phase = keras.random.uniform(keras.ops.shape(images), 0.0, 2 * np.pi, seed=self.seed_generator)
+        return images + self.amplitude * keras.ops.sin(self.frequency * images + phase)
+
+
+def jittered_linear_model(weights, bias, frequency):
+    inputs = keras.Input(shape=(4, 4, 3))
+    return keras.Model(inputs, linear_softmax_model(weights, bias)(PhaseJitter(1e-3, frequency)(inputs)))
+
+
+def test_randomness_that_hides_the_gradient_is_flagged_and_harmless_randomness_is_not(linear_case):
+    weights, bias, x, _ = linear_case
+    y = predictions(weights, bias, x)
+    hiding = audit.audit(
+        jittered_linear_model(weights, bias, 5000.0), x, y, eps=0.1, eps_values=HONEST_EPS_VALUES, eot_samples=20
+    )
+    measured = hiding["randomness_hides_gradients"].measured
+    assert measured["randomized"] == 1.0
+    assert "randomness_hides_gradients" in hiding.flags
+    assert measured["eot_pgd_accuracy"] < measured["pgd_accuracy"] - 0.2
+    # A slow jitter (derivative 1 +- 0.001) leaves the gradient's sign alone: random, not hiding.
+    harmless = audit.audit(jittered_linear_model(weights, bias, 1.0), x, y, eps=0.1, eps_values=HONEST_EPS_VALUES)
+    assert harmless["randomness_hides_gradients"].measured["randomized"] == 1.0
+    assert harmless["randomness_hides_gradients"].flagged is False
+    # A deterministic model is recognised as such and the check costs no EOT attack.
+    deterministic = audit.audit(linear_softmax_model(weights, bias), x, y, eps_values=HONEST_EPS_VALUES)
+    assert deterministic["randomness_hides_gradients"].measured["randomized"] == 0.0
+    assert deterministic["randomness_hides_gradients"].flagged is False
+    assert deterministic.summary()["eot_pgd"] is None
+    assert hiding.summary()["eot_pgd"] == measured["eot_pgd_accuracy"]
+
+
+@pytest.mark.parametrize("eot_samples", [1, 0, 2.5, True, "10"])
+def test_bad_eot_samples_are_refused(linear_case, eot_samples):
+    weights, bias, x, _ = linear_case
+    with pytest.raises(ValueError, match="eot_samples"):
+        audit.audit(linear_softmax_model(weights, bias), x, predictions(weights, bias, x), eot_samples=eot_samples)
