@@ -409,8 +409,11 @@ def format_studies(profile=None):
             lines.append(f"{view.label:<36}{'missing':>8}")
             continue
         report = audit.AuditReport.from_dict(result)
-        numbers = [float("nan") if value is None else value for value in report.summary().values()]
-        cells = "".join(f"{value:>{width}.3f}" for value, width in zip(numbers, (8, 8, 8, 8, 9, 10, 8)))
+        # A number not measured (no surrogate, or EOT on a deterministic model) is a dash.
+        cells = "".join(
+            f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
+            for value, width in zip(report.summary().values(), (8, 8, 8, 8, 9, 10, 8))
+        )
         lines.append(f"{view.label:<36}{cells}  {', '.join(report.flags) or 'none'}")
     size_text = " and ".join(str(size) for size in sorted(sizes)) or "no"
     lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {saved_path(profile)}."]
