@@ -176,6 +176,11 @@ def _verbosity(verbose):
     return verbose
 
 
+class _StopAfterOneEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
 def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, validation_data=None, verbose=None):
     """Train ``model`` for ``config.epochs`` epochs; return the history as a dict of lists.
 
@@ -196,10 +201,13 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
         started = time.time()
         x_epoch, y_epoch = data_for_epoch(epoch, model)
         dataset = make_dataset(x_epoch, y_epoch, batch_size=config.batch_size, seed=config.seed * 1000 + epoch)
+        # One epoch per call, so the data can change between epochs; epochs=config.epochs
+        # (with a callback that stops after this one) makes Keras print "Epoch 9/20".
         result = model.fit(
             dataset,
             initial_epoch=epoch,
-            epochs=epoch + 1,
+            epochs=config.epochs,
+            callbacks=[_StopAfterOneEpoch()],
             validation_data=validation_data,
             validation_batch_size=1000,
             shuffle=False,  # The dataset is already shuffled, with a seed.
