@@ -19,6 +19,7 @@ _SUBMODULES = (
     "distillation",
     "experiments",
     "measurements",
+    "expectations",
     "error_bars",
     "sweeps",
     "results",

@@ -1,7 +1,8 @@
 """Command line: ``python -m advlib reproduce`` trains and measures; ``report`` prints the comparison.
 
 ``report`` reads saved results only: the report's numbers beside ours, then the seed
-study's error bars (mean ± std over seeds and whether Table 2's gap exceeds the spread).
+study's error bars (mean ± std over seeds and whether Table 2's gap exceeds the spread),
+and last whether each of our expectations (:mod:`advlib.expectations`) held.
 
     python -m advlib reproduce [--profile quick|full|test] [--only NAME ...]
     python -m advlib report [--profile ...]
@@ -116,11 +117,14 @@ def main(argv=None):
                 parser.error(f"unknown model {name!r}; choose from: {', '.join(experiments.MODELS)}")
         reproduce(arguments.profile, arguments.only)
     elif arguments.command == "report":
-        from advlib import measurements, sweeps
+        from advlib import expectations, measurements, sweeps
 
         print(measurements.format_report(arguments.profile))
         print()
         print(sweeps.format_studies(arguments.profile))
+        # What we expected to hold, judged on the same saved numbers the table shows.
+        print()
+        print(expectations.format_expectations(arguments.profile))
     else:
         publish(arguments.profile)
     return 0

@@ -1,0 +1,247 @@
+"""What we expect our measurements to show (issue 5), each checked against the saved numbers.
+
+Each :class:`Expectation` states in words what should hold, with its thresholds, names
+the measurement keys it reads (from :data:`advlib.measurements.MEASUREMENTS_BY_KEY`)
+and carries the test of those values. :func:`check` reads the saved measurements of a
+profile (never training or measuring anything) and says for each expectation whether it
+held, did not hold, or is not measured yet; :func:`format_expectations` writes the same
+as a text block for ``python -m advlib report``.
+
+The thresholds are module constants, so the statements, the tests and the book all use
+the same numbers.
+"""
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Callable
+
+from advlib import experiments, measurements
+
+# The baseline should be a reasonable CIFAR-10 classifier before attacking it means much.
+BASELINE_CLEAN_MINIMUM = 0.80
+# FGSM should cost the baseline a large share of its accuracy, not a few points.
+FGSM_DROP_MINIMUM = 0.30
+# Random signs of the same size are noise the network should barely notice.
+RANDOM_SIGN_TOLERANCE = 0.02
+# Adversarial training should buy a clear gain on the model's own FGSM set ...
+ADVERSARIAL_GAIN_MINIMUM = 0.05
+# ... without giving up much clean accuracy.
+CLEAN_ACCURACY_TOLERANCE = 0.03
+# The T = 1 student's gradients should vanish for (almost) every test image.
+ZERO_GRADIENT_SHARE_MINIMUM = 0.90
+# On the T = 50 student's FGSM set the two students share weights, so they should agree.
+CROSS_SET_TOLERANCE = 0.02
+# A difference computed in floating point (0.83 - 0.53, say) may land a hair below the
+# threshold it equals on paper; this slack counts such a value as on the threshold.
+FLOAT_SLACK = 1e-9
+
+HELD = "held"
+DID_NOT_HOLD = "did not hold"
+NOT_MEASURED = "not measured yet"
+STATUSES = (HELD, DID_NOT_HOLD, NOT_MEASURED)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One thing we expect to hold.
+
+    ``key`` is a short label such as ``"1a"`` (the issue's item number and part);
+    ``statement`` says in words what should hold, thresholds included; ``measurements``
+    is the tuple of measurement keys it reads; ``check`` takes ``{key: float in [0, 1]}``
+    for those keys and returns ``True`` when the expectation holds; ``detail`` takes the
+    same dict and returns one line with the numbers compared.
+    """
+
+    key: str
+    statement: str
+    measurements: tuple
+    check: Callable[[dict], bool]
+    detail: Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    """The verdict on one :class:`Expectation`.
+
+    ``status`` is one of :data:`STATUSES`; ``values`` maps each measurement key that is
+    saved to its value (a float in [0, 1]); ``detail`` is one line with the numbers, or
+    the missing keys when the status is :data:`NOT_MEASURED`.
+    """
+
+    expectation: Expectation
+    status: str
+    values: dict
+    detail: str
+
+
+def _at_least(value, minimum):
+    return value >= minimum - FLOAT_SLACK
+
+
+def _within(difference, tolerance):
+    return abs(difference) <= tolerance + FLOAT_SLACK
+
+
+def _adversarial_training(name):
+    """Expectation 2 for one adversarially trained model ``name`` (a registry name)."""
+    keys = ("baseline.clean", "baseline.fgsm", f"{name}.clean", f"{name}.fgsm")
+
+    def holds(values):
+        gain = values[f"{name}.fgsm"] - values["baseline.fgsm"]
+        clean_difference = values[f"{name}.clean"] - values["baseline.clean"]
+        return _at_least(gain, ADVERSARIAL_GAIN_MINIMUM) and _within(clean_difference, CLEAN_ACCURACY_TOLERANCE)
+
+    def detail(values):
+        gain = values[f"{name}.fgsm"] - values["baseline.fgsm"]
+        clean_difference = values[f"{name}.clean"] - values["baseline.clean"]
+        return (
+            f"FGSM {values[f'{name}.fgsm']:.3f} vs baseline {values['baseline.fgsm']:.3f} "
+            f"(gain {gain:+.3f}, needs >= {ADVERSARIAL_GAIN_MINIMUM:+.2f}); clean {values[f'{name}.clean']:.3f} "
+            f"vs {values['baseline.clean']:.3f} (difference {clean_difference:+.3f}, needs within "
+            f"±{CLEAN_ACCURACY_TOLERANCE:.2f})"
+        )
+
+    statement = (
+        f"{name} scores at least {ADVERSARIAL_GAIN_MINIMUM:.2f} above the baseline on its own FGSM set, "
+        f"with clean accuracy within {CLEAN_ACCURACY_TOLERANCE:.2f} of the baseline's"
+    )
+    return keys, holds, detail, statement
+
+
+def _build_expectations():
+    random_keys, random_holds, random_detail, random_statement = _adversarial_training("random_at")
+    epoch_keys, epoch_holds, epoch_detail, epoch_statement = _adversarial_training("per_epoch_at")
+    return [
+        Expectation(
+            "1a",
+            f"The baseline's clean accuracy is at least {BASELINE_CLEAN_MINIMUM:.2f}",
+            ("baseline.clean",),
+            lambda v: _at_least(v["baseline.clean"], BASELINE_CLEAN_MINIMUM),
+            lambda v: f"clean {v['baseline.clean']:.3f} (needs >= {BASELINE_CLEAN_MINIMUM:.2f})",
+        ),
+        Expectation(
+            "1b",
+            f"FGSM lowers the baseline's accuracy by at least {FGSM_DROP_MINIMUM:.2f}",
+            ("baseline.clean", "baseline.fgsm"),
+            lambda v: _at_least(v["baseline.clean"] - v["baseline.fgsm"], FGSM_DROP_MINIMUM),
+            lambda v: (
+                f"clean {v['baseline.clean']:.3f}, FGSM {v['baseline.fgsm']:.3f} "
+                f"(drop {v['baseline.clean'] - v['baseline.fgsm']:.3f}, needs >= {FGSM_DROP_MINIMUM:.2f})"
+            ),
+        ),
+        Expectation(
+            "1c",
+            f"Random signs of the same size leave the baseline within {RANDOM_SIGN_TOLERANCE:.2f} of its clean accuracy",
+            ("baseline.clean", "baseline.random_sign"),
+            lambda v: _within(v["baseline.random_sign"] - v["baseline.clean"], RANDOM_SIGN_TOLERANCE),
+            lambda v: (
+                f"random-sign {v['baseline.random_sign']:.3f} vs clean {v['baseline.clean']:.3f} "
+                f"(difference {v['baseline.random_sign'] - v['baseline.clean']:+.3f}, "
+                f"needs within ±{RANDOM_SIGN_TOLERANCE:.2f})"
+            ),
+        ),
+        Expectation("2a", random_statement, random_keys, random_holds, random_detail),
+        Expectation("2b", epoch_statement, epoch_keys, epoch_holds, epoch_detail),
+        Expectation(
+            "3a",
+            f"At T = 1, at least {ZERO_GRADIENT_SHARE_MINIMUM:.2f} of the distilled student's FGSM gradients are exactly zero",
+            ("dd_student_t1.zero_gradients",),
+            lambda v: _at_least(v["dd_student_t1.zero_gradients"], ZERO_GRADIENT_SHARE_MINIMUM),
+            lambda v: (
+                f"zero-gradient share {v['dd_student_t1.zero_gradients']:.3f} "
+                f"(needs >= {ZERO_GRADIENT_SHARE_MINIMUM:.2f})"
+            ),
+        ),
+        Expectation(
+            "3b",
+            "On the T = 50 student's FGSM set, the student at T = 1 scores within "
+            f"{CROSS_SET_TOLERANCE:.2f} of what the T = 50 student scores",
+            ("dd_student_t1.on_t50_set", "dd_student_t50.fgsm"),
+            lambda v: _within(v["dd_student_t1.on_t50_set"] - v["dd_student_t50.fgsm"], CROSS_SET_TOLERANCE),
+            lambda v: (
+                f"T = 1 on that set {v['dd_student_t1.on_t50_set']:.3f} vs T = 50 {v['dd_student_t50.fgsm']:.3f} "
+                f"(difference {v['dd_student_t1.on_t50_set'] - v['dd_student_t50.fgsm']:+.3f}, "
+                f"needs within ±{CROSS_SET_TOLERANCE:.2f})"
+            ),
+        ),
+        Expectation(
+            "4",
+            "The variant's student (T = 4) scores higher than its teacher (T = 1) on its own FGSM set",
+            ("variant_student_t4.fgsm", "variant_teacher_t1.fgsm"),
+            lambda v: v["variant_student_t4.fgsm"] > v["variant_teacher_t1.fgsm"],
+            lambda v: f"student {v['variant_student_t4.fgsm']:.3f} vs teacher {v['variant_teacher_t1.fgsm']:.3f} (needs higher)",
+        ),
+        Expectation(
+            "5",
+            "Input noise raises the final model's accuracy on its own FGSM set",
+            ("final_student_noise.fgsm", "final_student.fgsm"),
+            lambda v: v["final_student_noise.fgsm"] > v["final_student.fgsm"],
+            lambda v: f"with noise {v['final_student_noise.fgsm']:.3f} vs without {v['final_student.fgsm']:.3f} (needs higher)",
+        ),
+    ]
+
+
+EXPECTATIONS = _build_expectations()
+EXPECTATIONS_BY_KEY = {expectation.key: expectation for expectation in EXPECTATIONS}
+
+
+def get(key):
+    """The :class:`Expectation` labelled ``key`` (a string such as ``"2a"``)."""
+    if key not in EXPECTATIONS_BY_KEY:
+        raise ValueError(f"unknown expectation {key!r}: choose one of {', '.join(EXPECTATIONS_BY_KEY)}")
+    return EXPECTATIONS_BY_KEY[key]
+
+
+def evaluate(expectation, values):
+    """An :class:`ExpectationResult` for ``expectation`` from ``values`` (``{key: float in [0, 1]}``).
+
+    Keys the expectation does not read are ignored; when one it reads is missing the
+    status is :data:`NOT_MEASURED`. A value that is not a finite number in [0, 1] is
+    refused with ``ValueError``, since every measurement it reads is an accuracy or share.
+    """
+    used = {}
+    for key in expectation.measurements:
+        if key not in values:
+            continue
+        value = values[key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise ValueError(f"expectation {expectation.key}: {key} must be a number in [0, 1], got {value!r}")
+        used[key] = float(value)
+    missing = [key for key in expectation.measurements if key not in used]
+    if missing:
+        return ExpectationResult(expectation, NOT_MEASURED, used, f"missing {', '.join(missing)}")
+    status = HELD if expectation.check(used) else DID_NOT_HOLD
+    return ExpectationResult(expectation, status, used, expectation.detail(used))
+
+
+def check(profile=None):
+    """The verdict on every expectation, in order, from the profile's saved measurements.
+
+    ``profile`` is a profile name (``"quick"``, ``"full"``, ``"test"``), a
+    :class:`advlib.experiments.Profile` or ``None`` for ``$ADVLIB_PROFILE`` (else full).
+    Reads :func:`advlib.measurements.load_saved` only: nothing is trained or measured.
+    Returns a list of :class:`ExpectationResult`.
+    """
+    saved = measurements.load_saved(profile)
+    values = {key: entry["value"] for key, entry in saved.items()}
+    return [evaluate(expectation, values) for expectation in EXPECTATIONS]
+
+
+def count(results, status=HELD):
+    """How many of ``results`` (a list of :class:`ExpectationResult`) have ``status``."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}: choose one of {', '.join(map(repr, STATUSES))}")
+    return sum(result.status == status for result in results)
+
+
+def format_expectations(profile=None):
+    """The verdicts of :func:`check` as a text block: a count, then each statement and its numbers."""
+    profile = experiments.get_profile(profile)
+    results = check(profile)
+    counts = ", ".join(f"{count(results, status)} {status}" for status in STATUSES)
+    lines = [f"What we expected, and what held (profile {profile.name}), {len(results)} expectations: {counts}"]
+    for result in results:
+        lines.append(f"{result.expectation.key:<3} {result.status:<17} {result.expectation.statement}")
+        lines.append(f"{'':<21} {result.detail}")
+    return "\n".join(lines)

@@ -1,0 +1,183 @@
+"""Expectations: held, did not hold and not measured, from hand-made saved measurements."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advlib import experiments, expectations, measurements, results
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def results_folder(tmp_path, monkeypatch):
+    """An empty results folder on the test profile, for hand-made measurements.json files."""
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("ADVLIB_PROFILE", "test")
+    return tmp_path / "results" / "test"
+
+
+def _entry(key, value, profile="test"):
+    """A saved entry as measure() writes it, with the current hashes of the row's models."""
+    measurement = measurements.MEASUREMENTS_BY_KEY[key]
+    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
+    return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}
+
+
+def _write(folder, values):
+    """Write measurements.json holding ``values`` (``{key: float}``) with current hashes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = {key: _entry(key, value) for key, value in values.items()}
+    (folder / "measurements.json").write_text(json.dumps(saved))
+
+
+def _statuses(profile="test"):
+    return {result.expectation.key: result.status for result in expectations.check(profile)}
+
+
+def test_every_expectation_reads_known_measurements_and_states_its_threshold():
+    assert [expectation.key for expectation in expectations.EXPECTATIONS] == [
+        "1a", "1b", "1c", "2a", "2b", "3a", "3b", "4", "5"
+    ]
+    for expectation in expectations.EXPECTATIONS:
+        assert expectation.measurements and all(
+            key in measurements.MEASUREMENTS_BY_KEY for key in expectation.measurements
+        ), expectation.key
+    # The statements quote the module's thresholds, so a changed constant changes the text too.
+    statement = {expectation.key: expectation.statement for expectation in expectations.EXPECTATIONS}
+    assert f"{expectations.BASELINE_CLEAN_MINIMUM:.2f}" in statement["1a"]
+    assert f"{expectations.FGSM_DROP_MINIMUM:.2f}" in statement["1b"]
+    assert f"{expectations.RANDOM_SIGN_TOLERANCE:.2f}" in statement["1c"]
+    for key in ("2a", "2b"):
+        assert f"{expectations.ADVERSARIAL_GAIN_MINIMUM:.2f}" in statement[key]
+        assert f"{expectations.CLEAN_ACCURACY_TOLERANCE:.2f}" in statement[key]
+    assert f"{expectations.ZERO_GRADIENT_SHARE_MINIMUM:.2f}" in statement["3a"]
+    assert f"{expectations.CROSS_SET_TOLERANCE:.2f}" in statement["3b"]
+
+
+def test_nothing_saved_means_nothing_measured(results_folder):
+    checked = expectations.check()
+    assert {result.status for result in checked} == {expectations.NOT_MEASURED}
+    assert all(result.values == {} for result in checked)
+    assert checked[0].detail == "missing baseline.clean"
+
+
+def test_values_that_hold(results_folder):
+    _write(results_folder, {
+        "baseline.clean": 0.82, "baseline.fgsm": 0.20, "baseline.random_sign": 0.81,
+        "random_at.clean": 0.83, "random_at.fgsm": 0.45,
+        "per_epoch_at.clean": 0.80, "per_epoch_at.fgsm": 0.39,
+        "dd_student_t1.zero_gradients": 0.97, "dd_student_t1.on_t50_set": 0.37, "dd_student_t50.fgsm": 0.38,
+        "variant_student_t4.fgsm": 0.45, "variant_teacher_t1.fgsm": 0.35,
+        "final_student.fgsm": 0.49, "final_student_noise.fgsm": 0.60,
+    })
+    checked = expectations.check("test")
+    assert {result.status for result in checked} == {expectations.HELD}
+    by_key = {result.expectation.key: result for result in checked}
+    assert by_key["1b"].values == {"baseline.clean": 0.82, "baseline.fgsm": 0.20}
+    assert by_key["1b"].detail == "clean 0.820, FGSM 0.200 (drop 0.620, needs >= 0.30)"
+    assert expectations.count(checked) == len(expectations.EXPECTATIONS)
+
+
+def test_values_that_do_not_hold(results_folder):
+    _write(results_folder, {
+        "baseline.clean": 0.70, "baseline.fgsm": 0.50, "baseline.random_sign": 0.60,
+        # random_at gains enough under attack but loses too much clean accuracy;
+        # per_epoch_at keeps its clean accuracy but gains too little.
+        "random_at.clean": 0.60, "random_at.fgsm": 0.70,
+        "per_epoch_at.clean": 0.70, "per_epoch_at.fgsm": 0.52,
+        "dd_student_t1.zero_gradients": 0.50, "dd_student_t1.on_t50_set": 0.60, "dd_student_t50.fgsm": 0.38,
+        "variant_student_t4.fgsm": 0.35, "variant_teacher_t1.fgsm": 0.35,
+        "final_student.fgsm": 0.60, "final_student_noise.fgsm": 0.49,
+    })
+    checked = expectations.check()
+    assert {result.status for result in checked} == {expectations.DID_NOT_HOLD}
+    by_key = {result.expectation.key: result for result in checked}
+    assert "difference -0.100, needs within ±0.03" in by_key["2a"].detail
+    assert "gain +0.020, needs >= +0.05" in by_key["2b"].detail
+    assert expectations.count(checked, expectations.DID_NOT_HOLD) == len(checked)
+
+
+@pytest.mark.parametrize(
+    "key, values, status",
+    [
+        ("1a", {"baseline.clean": 0.80}, expectations.HELD),
+        ("1a", {"baseline.clean": 0.7999}, expectations.DID_NOT_HOLD),
+        # 0.83 - 0.53 is 0.2999... in floating point; on paper it is the threshold itself.
+        ("1b", {"baseline.clean": 0.83, "baseline.fgsm": 0.53}, expectations.HELD),
+        ("1b", {"baseline.clean": 0.83, "baseline.fgsm": 0.5301}, expectations.DID_NOT_HOLD),
+        ("1c", {"baseline.clean": 0.80, "baseline.random_sign": 0.82}, expectations.HELD),
+        ("1c", {"baseline.clean": 0.80, "baseline.random_sign": 0.78}, expectations.HELD),
+        ("1c", {"baseline.clean": 0.80, "baseline.random_sign": 0.7799}, expectations.DID_NOT_HOLD),
+        ("2a", {"baseline.clean": 0.80, "baseline.fgsm": 0.20, "random_at.clean": 0.77, "random_at.fgsm": 0.25},
+         expectations.HELD),
+        ("2a", {"baseline.clean": 0.80, "baseline.fgsm": 0.20, "random_at.clean": 0.80, "random_at.fgsm": 0.2499},
+         expectations.DID_NOT_HOLD),
+        ("2b", {"baseline.clean": 0.80, "baseline.fgsm": 0.20, "per_epoch_at.clean": 0.8301, "per_epoch_at.fgsm": 0.40},
+         expectations.DID_NOT_HOLD),
+        ("3a", {"dd_student_t1.zero_gradients": 0.90}, expectations.HELD),
+        ("3a", {"dd_student_t1.zero_gradients": 0.8999}, expectations.DID_NOT_HOLD),
+        ("3b", {"dd_student_t1.on_t50_set": 0.36, "dd_student_t50.fgsm": 0.38}, expectations.HELD),
+        ("3b", {"dd_student_t1.on_t50_set": 0.40, "dd_student_t50.fgsm": 0.3799}, expectations.DID_NOT_HOLD),
+        # "Beats" is strict: a tie does not hold.
+        ("4", {"variant_student_t4.fgsm": 0.40, "variant_teacher_t1.fgsm": 0.40}, expectations.DID_NOT_HOLD),
+        ("4", {"variant_student_t4.fgsm": 0.4001, "variant_teacher_t1.fgsm": 0.40}, expectations.HELD),
+        ("5", {"final_student_noise.fgsm": 0.50, "final_student.fgsm": 0.50}, expectations.DID_NOT_HOLD),
+        ("5", {"final_student_noise.fgsm": 0.5001, "final_student.fgsm": 0.50}, expectations.HELD),
+    ],
+)
+def test_boundary_values(results_folder, key, values, status):
+    assert expectations.evaluate(expectations.get(key), values).status == status
+    # The same verdict comes back through the saved file that check() reads.
+    _write(results_folder, values)
+    assert _statuses()[key] == status
+
+
+def test_one_missing_value_leaves_the_expectation_unmeasured(results_folder):
+    _write(results_folder, {"baseline.clean": 0.85, "random_at.clean": 0.84, "random_at.fgsm": 0.5})
+    result = {result.expectation.key: result for result in expectations.check()}["2a"]
+    assert result.status == expectations.NOT_MEASURED
+    assert result.detail == "missing baseline.fgsm"
+    assert result.values == {"baseline.clean": 0.85, "random_at.clean": 0.84, "random_at.fgsm": 0.5}
+    assert _statuses()["1a"] == expectations.HELD
+
+
+def test_a_stale_measurement_does_not_count(results_folder):
+    _write(results_folder, {"baseline.clean": 0.85})
+    saved = json.loads((results_folder / "measurements.json").read_text())
+    saved["baseline.clean"]["models"]["baseline"] = "000000000000"
+    (results_folder / "measurements.json").write_text(json.dumps(saved))
+    assert _statuses()["1a"] == expectations.NOT_MEASURED
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ValueError, match="unknown expectation '9'"):
+        expectations.get("9")
+    for bad in (1.5, -0.1, float("nan"), "0.8", True):
+        with pytest.raises(ValueError, match=r"baseline.clean must be a number in \[0, 1\]"):
+            expectations.evaluate(expectations.get("1a"), {"baseline.clean": bad})
+    with pytest.raises(ValueError, match="unknown status"):
+        expectations.count([], "maybe")
+    with pytest.raises(ValueError, match="unknown profile"):
+        expectations.check("medium")
+
+
+def test_report_prints_the_block(results_folder):
+    _write(results_folder, {"baseline.clean": 0.85, "baseline.fgsm": 0.70})
+    text = expectations.format_expectations()
+    assert text.splitlines()[0] == (
+        "What we expected, and what held (profile test), 9 expectations: 1 held, 1 did not hold, 7 not measured yet"
+    )
+    assert "1b  did not hold" in text and "drop 0.150, needs >= 0.30" in text
+    # The fixture set ADVLIB_RESULTS and ADVLIB_PROFILE, which the child process inherits.
+    printed = subprocess.run(
+        [sys.executable, "-m", "advlib", "report"], env=dict(os.environ), cwd=REPOSITORY, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr[-3000:]
+    # The block comes last, after the measurements table and the studies.
+    assert printed.stdout.rstrip().endswith(text)
+    assert printed.stdout.index("Report vs this run") < printed.stdout.index("What we expected")
