@@ -75,6 +75,19 @@ ON_SUBSET = f"(at most {SUBSET_SIZE:,} test images)"
 SUBSET = {"subset": True}
 
 
+def _robust_rows(name, label):
+    """The numbers of a candidate for a defence that holds: clean, FGSM, PGD, EOT-PGD, transfer."""
+    return [
+        _m(f"{name}.clean", "Beyond the report", f"{label}, clean", [name], "clean", note="not run"),
+        _m(f"{name}.fgsm", "Beyond the report", f"{label}, its FGSM set", [name], "fgsm", note="not run"),
+        _m(f"{name}.fgsm_subset", "Beyond the report", f"{label}, FGSM {ON_SUBSET}", [name], "fgsm", note="not run", **SUBSET),
+        _m(f"{name}.pgd", "Beyond the report", f"{label}, PGD {ON_SUBSET}", [name], "pgd", note="not run", **SUBSET),
+        # The model is deterministic, so two samples per step already show whether EOT changes anything.
+        _m(f"{name}.eot_pgd", "Beyond the report", f"{label}, EOT-PGD {ON_SUBSET}", [name], "eot_pgd", note="not run", samples=2, **SUBSET),
+        _m(f"{name}.transfer_pgd", "Beyond the report", f"{label}, PGD from the surrogate {ON_SUBSET}", [name, "surrogate"], "transfer_pgd", note="not run", **SUBSET),
+    ]
+
+
 MEASUREMENTS = [
     _m("baseline.clean", "Section 5", "Baseline, clean test set", ["baseline"], "clean", 0.828),
     _m("baseline.fgsm", "Section 5", "Baseline, its FGSM set", ["baseline"], "fgsm", 0.204),
@@ -106,8 +119,6 @@ MEASUREMENTS = [
     _m("random_at_noise.clean", "Section 9", "Random AT with input noise, clean", ["random_at"], "noise_clean"),
     _m("random_at_noise.fgsm", "Section 9", "Random AT with input noise, its FGSM set", ["random_at"], "noise_fgsm", 0.601),
     _m("surrogate.clean", "Beyond the report", "Surrogate (baseline recipe, another seed), clean", ["surrogate"], "clean", note="not run"),
-    _m("robust_fast_at.clean", "Beyond the report", "Fast adversarial training, clean", ["robust_fast_at"], "clean", note="not run"),
-    _m("robust_fast_at.fgsm", "Beyond the report", "Fast adversarial training, its FGSM set", ["robust_fast_at"], "fgsm", note="not run"),
     # Stronger attacks (chapter 9), each on the same seeded subset of the test set.
     _m("baseline.pgd", "Beyond the report", f"Baseline, PGD {ON_SUBSET}", ["baseline"], "pgd", note="not run", **SUBSET),
     _m("random_at.pgd", "Beyond the report", f"Random AT, PGD {ON_SUBSET}", ["random_at"], "pgd", note="not run", **SUBSET),
@@ -120,13 +131,10 @@ MEASUREMENTS = [
     _m("final_student_noise.pgd", "Beyond the report", f"Final model with input noise, PGD {ON_SUBSET}", ["final_student"], "noise_pgd", note="not run", **SUBSET),
     _m("final_student_noise.eot_pgd", "Beyond the report", f"Final model with input noise, EOT-PGD {ON_SUBSET}", ["final_student"], "noise_eot_pgd", note="not run", samples=10, **SUBSET),
     _m("random_at_noise.eot_pgd", "Beyond the report", f"Random AT with input noise, EOT-PGD {ON_SUBSET}", ["random_at"], "noise_eot_pgd", note="not run", samples=10, **SUBSET),
-    _m("robust_fast_at.fgsm_subset", "Beyond the report", f"Fast adversarial training, FGSM {ON_SUBSET}", ["robust_fast_at"], "fgsm", note="not run", **SUBSET),
-    _m("robust_fast_at.pgd", "Beyond the report", f"Fast adversarial training, PGD {ON_SUBSET}", ["robust_fast_at"], "pgd", note="not run", **SUBSET),
-    # The model is deterministic, so two samples per step already show whether EOT changes anything.
-    _m("robust_fast_at.eot_pgd", "Beyond the report", f"Fast adversarial training, EOT-PGD {ON_SUBSET}", ["robust_fast_at"], "eot_pgd", note="not run", samples=2, **SUBSET),
-    _m("robust_fast_at.transfer_pgd", "Beyond the report", f"Fast adversarial training, PGD from the surrogate {ON_SUBSET}", ["robust_fast_at", "surrogate"], "transfer_pgd", note="not run", **SUBSET),
     _m("dd_student_t1.transfer_pgd", "Beyond the report", f"Student at T = 1, PGD from the surrogate {ON_SUBSET}", ["dd_student_t50", "surrogate"], "transfer_pgd", note="not run", temperature=1.0, **SUBSET),
     _m("baseline.transfer_pgd", "Beyond the report", f"Baseline, PGD from the surrogate {ON_SUBSET}", ["baseline", "surrogate"], "transfer_pgd", note="not run", **SUBSET),
+    *_robust_rows("robust_fast_at", "Fast adversarial training"),
+    *_robust_rows("robust_fast_at_long", "Fast adversarial training, test eps, twice the epochs"),
     *_seed_rows(),
 ]
 MEASUREMENTS_BY_KEY = {measurement.key: measurement for measurement in MEASUREMENTS}

@@ -186,10 +186,19 @@ def test_seed_copies_differ_from_their_recipe_only_in_seed_and_epochs():
             assert "Seed 1 of 3" in spec.description and "quarter" in spec.description
 
 
-def test_epoch_fraction_must_be_in_zero_one():
-    for fraction in (0.0, -0.5, 1.5, "half", True):
+def test_epoch_fraction_must_be_in_zero_to_four():
+    for fraction in (0.0, -0.5, 4.5, "half", True):
         with pytest.raises(ValueError, match="epoch_fraction"):
             experiments.ModelSpec("x", "baseline", "x", epoch_fraction=fraction)
+
+
+def test_the_second_robust_candidate_trains_twice_as_long_at_the_test_eps():
+    first, second = experiments.get_spec("robust_fast_at"), experiments.get_spec("robust_fast_at_long")
+    assert second.recipe == first.recipe and dict(second.options)["train_eps"] == experiments.PROFILES["full"].eps
+    for profile in experiments.PROFILES.values():
+        epochs = experiments.training_config(profile, second).epochs
+        assert epochs == 2 * experiments.training_config(profile, first).epochs
+    assert {f"robust_fast_at_long.{kind}" for kind in ("clean", "fgsm", "pgd", "eot_pgd")} <= set(measurements.MEASUREMENTS_BY_KEY)
 
 
 def test_publish_copies_finished_models_and_saved_results(environment, tmp_path, monkeypatch):
