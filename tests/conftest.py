@@ -34,3 +34,11 @@ def linear_case():
     x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
     y = rng.integers(0, 10, size=16)
     return weights, bias, x, y
+
+
+@pytest.fixture
+def results_folder(tmp_path, monkeypatch):
+    """An empty results folder on the test profile, for hand-made measurements.json files."""
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("ADVLIB_PROFILE", "test")
+    return tmp_path / "results" / "test"

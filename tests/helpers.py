@@ -18,3 +18,12 @@ def make_image_tree(root, train_per_class=12, test_per_class=4, seed=0):
                 pixels = np.clip(base + rng.integers(-30, 30, size=(32, 32, 3)), 0, 255).astype(np.uint8)
                 Image.fromarray(pixels, "RGB").save(folder / f"{index:04d}.png")
     return root
+
+
+def saved_entry(key, value, profile="test"):
+    """A measurements.json entry as ``measure()`` writes it, with the current hashes of the row's models."""
+    from advlib import experiments, measurements, results
+
+    measurement = measurements.MEASUREMENTS_BY_KEY[key]
+    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
+    return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}

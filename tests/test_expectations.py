@@ -8,30 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from advlib import experiments, expectations, measurements, results
+from advlib import expectations, measurements
+from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def results_folder(tmp_path, monkeypatch):
-    """An empty results folder on the test profile, for hand-made measurements.json files."""
-    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("ADVLIB_PROFILE", "test")
-    return tmp_path / "results" / "test"
-
-
-def _entry(key, value, profile="test"):
-    """A saved entry as measure() writes it, with the current hashes of the row's models."""
-    measurement = measurements.MEASUREMENTS_BY_KEY[key]
-    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
-    return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}
 
 
 def _write(folder, values):
     """Write measurements.json holding ``values`` (``{key: float}``) with current hashes."""
     folder.mkdir(parents=True, exist_ok=True)
-    saved = {key: _entry(key, value) for key, value in values.items()}
+    saved = {key: saved_entry(key, value) for key, value in values.items()}
     (folder / "measurements.json").write_text(json.dumps(saved))
 
 

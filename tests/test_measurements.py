@@ -10,25 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from advlib import error_bars, experiments, measurements, results
-from tests.helpers import make_image_tree
+from advlib import error_bars, experiments, measurements
+from tests.helpers import make_image_tree, saved_entry
 
 STRONG_KINDS = {"pgd", "eot_pgd", "transfer_pgd", "noise_pgd", "noise_eot_pgd"}
-
-
-@pytest.fixture
-def results_folder(tmp_path, monkeypatch):
-    """An empty results folder on the test profile, for hand-made measurements.json files."""
-    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("ADVLIB_PROFILE", "test")
-    return tmp_path / "results" / "test"
-
-
-def _entry(key, value, profile="test"):
-    """A saved entry as measure() writes it, with the current hashes of the row's models."""
-    measurement = measurements.MEASUREMENTS_BY_KEY[key]
-    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
-    return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}
 
 
 def _write_seed_values(folder, fgsm_values, clean_values=None):
@@ -37,10 +22,10 @@ def _write_seed_values(folder, fgsm_values, clean_values=None):
     saved = {}
     for recipe, values in fgsm_values.items():
         for name, value in zip(experiments.SEED_STUDY[recipe], values):
-            saved[f"{name}.fgsm"] = _entry(f"{name}.fgsm", value)
+            saved[f"{name}.fgsm"] = saved_entry(f"{name}.fgsm", value)
     for recipe, values in (clean_values or {}).items():
         for name, value in zip(experiments.SEED_STUDY[recipe], values):
-            saved[f"{name}.clean"] = _entry(f"{name}.clean", value)
+            saved[f"{name}.clean"] = saved_entry(f"{name}.clean", value)
     (folder / "measurements.json").write_text(json.dumps(saved))
 
 
@@ -169,10 +154,10 @@ def test_too_few_or_stale_seeds_give_no_verdict(results_folder):
 def test_saves_merge_with_entries_written_meanwhile(results_folder):
     results_folder.mkdir(parents=True)
     path = results_folder / "measurements.json"
-    path.write_text(json.dumps({"baseline.clean": _entry("baseline.clean", 0.5)}))
+    path.write_text(json.dumps({"baseline.clean": saved_entry("baseline.clean", 0.5)}))
     # Two writers that both read the file before either wrote, then each save one key.
-    measurements.save_entry("test", "baseline.fgsm", _entry("baseline.fgsm", 0.2))
-    measurements.save_entry("test", "random_at.fgsm", _entry("random_at.fgsm", 0.3))
+    measurements.save_entry("test", "baseline.fgsm", saved_entry("baseline.fgsm", 0.2))
+    measurements.save_entry("test", "random_at.fgsm", saved_entry("random_at.fgsm", 0.3))
     saved = json.loads(path.read_text())
     assert {key: entry["value"] for key, entry in saved.items()} == {
         "baseline.clean": 0.5, "baseline.fgsm": 0.2, "random_at.fgsm": 0.3
@@ -189,7 +174,7 @@ def test_measure_keeps_keys_another_process_wrote_while_it_ran(tmp_path, monkeyp
 
     def compute_while_another_process_writes(measurement, model, data, profile, source=None):
         # The other process (a background reproduce run, say) saves a row of its own meanwhile.
-        measurements.save_entry(profile, "random_at.clean", _entry("random_at.clean", 0.7))
+        measurements.save_entry(profile, "random_at.clean", saved_entry("random_at.clean", 0.7))
         return 0.25
 
     monkeypatch.setattr(measurements, "compute", compute_while_another_process_writes)
