@@ -68,7 +68,9 @@ def reproduce(profile_name, only):
         print("== eps sweeps and masking audits", flush=True)
         sweeps.run_all(profile)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
-    print(measurements.format_report(profile))
+    from advlib import reporting
+
+    print(reporting.format_report(profile))
 
 
 def publish(profile_name):
@@ -117,14 +119,11 @@ def main(argv=None):
                 parser.error(f"unknown model {name!r}; choose from: {', '.join(experiments.MODELS)}")
         reproduce(arguments.profile, arguments.only)
     elif arguments.command == "report":
-        from advlib import expectations, measurements, sweeps
+        from advlib import reporting
 
-        print(measurements.format_report(arguments.profile))
-        print()
-        print(sweeps.format_studies(arguments.profile))
-        # What we expected to hold, judged on the same saved numbers the table shows.
-        print()
-        print(expectations.format_expectations(arguments.profile))
+        # Measurements, seed study, sweeps and audits, then what we expected to hold,
+        # judged on the same saved numbers the tables show.
+        print(reporting.full_report(arguments.profile))
     else:
         publish(arguments.profile)
     return 0

@@ -342,7 +342,7 @@ def _saved_audit_curve(view, profile, sweep_parameters):
     return {}, None
 
 
-# The arguments chapter 9, run_all and format_studies use (the functions' defaults).
+# The arguments chapter 9, run_all and saved_chapter_study use (the functions' defaults).
 CHAPTER_OPTIONS = {
     "sweep": dict(eps_values=DEFAULT_EPS_VALUES, attacks=SWEEP_ATTACKS, pgd_steps=10),
     "audit": dict(surrogate="surrogate", eps=None, eps_values=AUDIT_EPS_VALUES, pgd_steps=10, eot_samples=10),
@@ -370,55 +370,16 @@ def run_all(profile=None, *, verbose=True):
     return found
 
 
-def format_studies(profile=None):
-    """Chapter 9's sweeps and audits as text, from saved results only, naming the missing ones."""
-    from advlib import audit
+def saved_chapter_study(kind, view, profile=None, saved=None):
+    """The saved entry of chapter 9's ``kind`` ("sweep" or "audit") study of ``view``, or None.
 
+    Only an entry computed with :data:`CHAPTER_OPTIONS` and the current models counts.
+    ``saved`` is :func:`load_saved`'s dict, passed in to read the file once for many views.
+    """
+    if kind not in CHAPTER_OPTIONS:
+        raise ValueError(f"kind must be one of {tuple(CHAPTER_OPTIONS)}, got {kind!r}")
     profile = experiments.get_profile(profile)
-    saved, missing, sizes = load_saved(profile), [], set()
-
-    def lookup(kind, view):
-        options = CHAPTER_OPTIONS[kind]
-        _, _, parameters, involved = _prepare(kind, view.name, profile, view.temperature, view.input_noise, **options)
-        entry = saved.get(_study_key(kind, view, profile, parameters, involved)[0])
-        if entry is None:
-            missing.append(f"{kind} of {view.label}")
-            return None
-        sizes.add(entry.get("subset_size"))
-        return entry["result"]
-
-    lines = [
-        f"Beyond the report: eps sweeps and masking audits ({experiments.describe_profile(profile)})",
-        "",
-        "Accuracy against eps (FGSM, 10-step PGD)",
-        f"{'model, attack':<36}" + "".join(f"{round(value * 255):>5d}/255" for value in DEFAULT_EPS_VALUES),
-    ]
-    for view in sweep_views():
-        result = lookup("sweep", view)
-        for attack in SWEEP_ATTACKS:
-            values = [f"{value:.3f}" for value in result["accuracy"][attack]] if result else ["missing"] * len(DEFAULT_EPS_VALUES)
-            lines.append(f"{view.label + ', ' + attack.upper():<36}" + "".join(f"{value:>9}" for value in values))
-    lines += [
-        "",
-        f"Gradient-masking audit at eps = {profile.eps:g} (PGD curve up to 8/255, transfer from the surrogate)",
-        f"{'model':<36}{'clean':>8}{'zero gr':>8}{'FGSM':>8}{'PGD':>8}{'transfer':>9}{'PGD 8/255':>10}{'EOT':>8}  flags",
-    ]
-    for view in audit_views():
-        result = lookup("audit", view)
-        if result is None:
-            lines.append(f"{view.label:<36}{'missing':>8}")
-            continue
-        report = audit.AuditReport.from_dict(result)
-        # A number not measured (no surrogate, or EOT on a deterministic model) is a dash.
-        cells = "".join(
-            f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
-            for value, width in zip(report.summary().values(), (8, 8, 8, 8, 9, 10, 8))
-        )
-        lines.append(f"{view.label:<36}{cells}  {', '.join(report.flags) or 'none'}")
-    size_text = " and ".join(str(size) for size in sorted(sizes)) or "no"
-    lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {saved_path(profile)}."]
-    if missing:
-        lines.append(f"{len(missing)} studies missing; run: python -m advlib reproduce --profile {profile.name}")
-    else:
-        lines.append(f"All {len(sweep_views()) + len(audit_views())} studies present.")
-    return "\n".join(lines)
+    saved = load_saved(profile) if saved is None else saved
+    options = dict(CHAPTER_OPTIONS[kind])
+    _, _, parameters, involved = _prepare(kind, view.name, profile, view.temperature, view.input_noise, **options)
+    return saved.get(_study_key(kind, view, profile, parameters, involved)[0])

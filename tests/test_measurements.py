@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from advlib import error_bars, experiments, measurements
+from advlib import error_bars, experiments, measurements, reporting
 from tests.helpers import make_image_tree, saved_entry
 
 STRONG_KINDS = {"pgd", "eot_pgd", "transfer_pgd", "noise_pgd", "noise_eot_pgd"}
@@ -115,7 +115,7 @@ def test_gap_outside_the_spread(results_folder):
     assert verdict.larger_than_spread is True
     # Two samples of three with the same std 0.01: t = 0.1 / sqrt(2 * 0.01**2 / 3).
     assert verdict.t_statistic == pytest.approx(0.1 / math.sqrt(2 * 0.01**2 / 3))
-    text = measurements.format_report()
+    text = reporting.format_report()
     assert "random_at      missing                  0.410 ± 0.010 (n = 3)" in text
     assert "the gap is larger than the spread between seeds" in text
     assert "baseline_seed1 baseline_seed2 baseline_seed3" in text
@@ -131,7 +131,7 @@ def test_gap_inside_the_spread(results_folder):
     assert verdict.difference == pytest.approx(0.02)
     assert verdict.spread == pytest.approx(0.10)
     assert verdict.larger_than_spread is False and verdict.verdict == "within"
-    assert "the gap is within the spread between seeds" in measurements.format_seed_study()
+    assert "the gap is within the spread between seeds" in reporting.format_seed_study()
     clean = measurements.gap_versus_spread(metric="clean")
     assert clean.difference == 0.0 and clean.larger_than_spread is False
 
@@ -139,7 +139,7 @@ def test_gap_inside_the_spread(results_folder):
 def test_too_few_or_stale_seeds_give_no_verdict(results_folder):
     _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30]})
     assert measurements.gap_versus_spread().larger_than_spread is None
-    assert "needs at least two seeds of each (have 3 and 1)" in measurements.format_seed_study()
+    assert "needs at least two seeds of each (have 3 and 1)" in reporting.format_seed_study()
     # An entry measured on another config of the model is not current and does not count.
     saved = json.loads((results_folder / "measurements.json").read_text())
     saved["random_at_seed1.fgsm"]["models"]["random_at_seed1"] = "000000000000"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, evaluation, experiments, models, results, strong_attacks, sweeps
+from advlib import attacks, audit, evaluation, experiments, models, reporting, results, strong_attacks, sweeps
 from tests.helpers import make_image_tree
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
@@ -160,12 +160,12 @@ def test_bad_arguments_get_a_clear_error_before_any_work(environment, monkeypatc
 
 
 def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, monkeypatch):
-    text = sweeps.format_studies("test")
+    text = reporting.format_studies("test")
     views = len(sweeps.sweep_views()) + len(sweeps.audit_views())
     assert f"{views} studies missing" in text and "python -m advlib reproduce --profile test" in text
     # A saved chapter study appears, with its numbers, and no longer counts as missing.
     sweep = sweeps.eps_sweep("baseline", "test")
-    text = sweeps.format_studies("test")
+    text = reporting.format_studies("test")
     assert f"{views - 1} studies missing" in text
     row = next(line for line in text.splitlines() if line.startswith("baseline, PGD"))
     assert row.split()[2:] == [f"{value:.3f}" for value in sweep.accuracy["pgd"]]
@@ -178,3 +178,17 @@ def test_the_chapter_views_skip_the_seed_copies_and_view_the_student_at_t1():
     assert labels[-1] == "final_student with input noise"
     assert not any("_seed" in label for label in labels)
     assert len(sweeps.sweep_views()) == len(experiments.MAIN_MODELS)
+
+
+def test_saved_chapter_study_rejects_an_unknown_kind(environment):
+    with pytest.raises(ValueError, match="kind must be one of"):
+        sweeps.saved_chapter_study("histogram", sweeps.View("baseline"), "test")
+
+
+def test_the_full_report_joins_measurements_studies_and_expectations(environment):
+    text = reporting.full_report("test")
+    # Each part starts with its own heading, in the order the report command prints them.
+    headings = ["Report vs this run", "Seed study (beyond the report)", "Beyond the report: eps sweeps", "What we expected, and what held"]
+    positions = [text.find(heading) for heading in headings]
+    assert -1 not in positions, positions
+    assert positions == sorted(positions)
