@@ -104,6 +104,10 @@ def compare(keys, profile=None):
     profile = experiments.get_profile(profile)
     values = measured(keys, profile)
     rows = [(measurements.MEASUREMENTS_BY_KEY[key], values[key]) for key in keys]
-    caption = f"Report vs this book ({experiments.describe_profile(profile)})"
+    # Name the data the saved numbers were measured on: shipped results come from the
+    # offline JPEG copy even where this notebook loads the official data (in Colab).
+    saved = measurements.load_saved(profile)
+    source = measurements.data_sources(saved[key] for key in keys)
+    caption = f"Report vs this book ({experiments.describe_profile(profile, data_source=source)})"
     return ComparisonTable(rows, caption)
 

@@ -318,13 +318,17 @@ def load_record(name, profile=None):
     return found[1] if found else None
 
 
-def describe_profile(profile=None):
-    """One line for the top of a notebook or log: profile, sizes, epochs and data source."""
+def describe_profile(profile=None, data_source=None):
+    """One line for the top of a notebook or log: profile, sizes, epochs and data source.
+
+    ``data_source`` (a string) names where the numbers shown came from, e.g. the sources
+    recorded in saved results; by default it is the source this process would load now.
+    """
     profile = get_profile(profile)
     sizes = "all 50,000 training and 10,000 test images" if profile.per_class is None else (
         f"{profile.per_class[0]} training and {profile.per_class[1]} test images per class"
     )
-    return f"profile {profile.name!r}: {sizes}, {profile.epochs} epochs; data: " + _describe_source()
+    return f"profile {profile.name!r}: {sizes}, {profile.epochs} epochs; data: " + (data_source or _describe_source())
 
 
 def _describe_source():

@@ -346,3 +346,14 @@ def gap_versus_spread(profile=None, metric="fgsm", first="random_at", second="pe
     return error_bars.compare_seeds(
         summary[first][metric], summary[second][metric], first_name=first, second_name=second, metric=metric
     )
+
+
+def data_sources(entries):
+    """The data sources recorded in saved entries (of measurements or studies), as one string.
+
+    Saved numbers may come from another source than the one this process would load (the
+    shipped full-profile results were measured on the offline JPEG copy, a Colab reader
+    loads the official data), so tables say where their numbers were measured.
+    """
+    sources = sorted({entry.get("data_source") or "not recorded" for entry in entries})
+    return " and ".join(sources) if sources else "nothing saved yet"

@@ -47,10 +47,12 @@ def format_report(profile=None):
     """
     profile = experiments.get_profile(profile)
     rows = measurements.report_rows(profile)
+    # The data named is where the saved numbers were measured, not what this process would load.
+    source = measurements.data_sources(measurements.load_saved(profile).values())
     section_width = max(len("section"), *(len(measurement.section) for measurement, _ in rows))
     description_width = max(len("measurement"), *(len(measurement.description) for measurement, _ in rows))
     lines = [
-        f"Report vs this run ({experiments.describe_profile(profile)})",
+        f"Report vs this run ({experiments.describe_profile(profile, data_source=source)})",
         f"{'section':<{section_width}} {'measurement':<{description_width}} {'report':>8} {'ours':>8}",
     ]
     missing = []
@@ -77,7 +79,7 @@ def format_studies(profile=None):
     from advlib import audit
 
     profile = experiments.get_profile(profile)
-    saved, missing, sizes = sweeps.load_saved(profile), [], set()
+    saved, missing, sizes, shown = sweeps.load_saved(profile), [], set(), []
 
     def lookup(kind, view):
         entry = sweeps.saved_chapter_study(kind, view, profile, saved)
@@ -85,11 +87,10 @@ def format_studies(profile=None):
             missing.append(f"{kind} of {view.label}")
             return None
         sizes.add(entry.get("subset_size"))
+        shown.append(entry)
         return entry["result"]
 
     lines = [
-        f"Beyond the report: eps sweeps and masking audits ({experiments.describe_profile(profile)})",
-        "",
         "Accuracy against eps (FGSM, 10-step PGD)",
         f"{'model, attack':<36}" + "".join(f"{round(value * 255):>5d}/255" for value in sweeps.DEFAULT_EPS_VALUES),
     ]
@@ -121,4 +122,7 @@ def format_studies(profile=None):
         lines.append(f"{len(missing)} studies missing; run: python -m advlib reproduce --profile {profile.name}")
     else:
         lines.append(f"All {len(sweeps.sweep_views()) + len(sweeps.audit_views())} studies present.")
-    return "\n".join(lines)
+    # The heading names the data the studies shown were computed on, known only now.
+    source = measurements.data_sources(shown)
+    heading = f"Beyond the report: eps sweeps and masking audits ({experiments.describe_profile(profile, data_source=source)})"
+    return "\n".join([heading, ""] + lines)

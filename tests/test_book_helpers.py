@@ -1,8 +1,11 @@
 """advlib.book: phrases, report-vs-book tables and key checks used by the chapters."""
 
+import json
+
 import pytest
 
 from advlib import book, measurements
+from tests.helpers import saved_entry
 
 
 def test_relation_phrases():
@@ -30,3 +33,14 @@ def test_glue_key_and_unknown_measurements():
     assert book.glue_key("random_at_t0.01.fgsm") == "random_at_t0_01_fgsm"
     with pytest.raises(ValueError, match="unknown measurement"):
         book.measured(["baseline.clean", "no.such.key"], "test")
+
+
+def test_compare_names_the_data_the_saved_numbers_came_from(results_folder):
+    # Saved numbers measured on another source than this process would load (as the
+    # shipped full-profile results are, for a Colab reader) must say so in the caption.
+    results_folder.mkdir(parents=True)
+    saved = {key: saved_entry(key, 0.5) for key in ("baseline.clean", "baseline.fgsm")}
+    (results_folder / "measurements.json").write_text(json.dumps(saved))
+    table = book.compare(["baseline.clean", "baseline.fgsm"], "test")
+    assert table.values == {"baseline.clean": 0.5, "baseline.fgsm": 0.5}
+    assert table.caption.endswith("data: hand-made)")

@@ -260,3 +260,14 @@ def test_a_transfer_row_is_invalidated_when_the_surrogate_changes(strong_measure
     current = measurements.load_saved("test")
     assert "baseline.transfer_pgd" not in current and "dd_student_t1.transfer_pgd" not in current
     assert "baseline.pgd" in current and "surrogate.clean" not in current
+
+
+def test_the_report_names_the_data_its_saved_numbers_came_from(results_folder):
+    from advlib import data
+
+    _write_seed_values(results_folder, {"baseline": [0.2]})
+    heading = reporting.format_report().splitlines()[0]
+    # The entries say "hand-made"; the source this process would load is something else.
+    assert heading.endswith("data: hand-made)") and data.describe_source() not in heading
+    assert measurements.data_sources([]) == "nothing saved yet"
+    assert measurements.data_sources([{"data_source": "b"}, {"data_source": "a"}, {}]) == "a and b and not recorded"

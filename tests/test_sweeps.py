@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, evaluation, experiments, models, reporting, results, strong_attacks, sweeps
+from advlib import attacks, audit, data, evaluation, experiments, models, reporting, results, strong_attacks, sweeps
 from tests.helpers import make_image_tree
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
@@ -28,10 +28,10 @@ def environment(tmp_path, monkeypatch):
 def independent_subset():
     """The test subset, drawn here with the documented formula rather than by advlib."""
     profile = experiments.get_profile("test")
-    data = experiments.load_data(profile)
-    count = len(data.x_test)
+    dataset = experiments.load_data(profile)
+    count = len(dataset.x_test)
     indices = np.sort(np.random.default_rng(profile.seed).choice(count, size=min(250, count), replace=False))
-    return data.x_test[indices], data.y_test[indices]
+    return dataset.x_test[indices], dataset.y_test[indices]
 
 
 def refuse(*arguments, **options):
@@ -163,6 +163,7 @@ def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, 
     text = reporting.format_studies("test")
     views = len(sweeps.sweep_views()) + len(sweeps.audit_views())
     assert f"{views} studies missing" in text and "python -m advlib reproduce --profile test" in text
+    assert text.splitlines()[0].endswith("data: nothing saved yet)")
     # A saved chapter study appears, with its numbers, and no longer counts as missing.
     sweep = sweeps.eps_sweep("baseline", "test")
     text = reporting.format_studies("test")
@@ -170,6 +171,8 @@ def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, 
     row = next(line for line in text.splitlines() if line.startswith("baseline, PGD"))
     assert row.split()[2:] == [f"{value:.3f}" for value in sweep.accuracy["pgd"]]
     assert experiments.get_profile("test").name in text
+    # Now the heading names the data that study was computed on.
+    assert text.splitlines()[0].endswith(f"data: {data.describe_source()})")
 
 
 def test_the_chapter_views_skip_the_seed_copies_and_view_the_student_at_t1():
