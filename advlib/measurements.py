@@ -135,6 +135,7 @@ MEASUREMENTS = [
     _m("baseline.transfer_pgd", "Beyond the report", f"Baseline, PGD from the surrogate {ON_SUBSET}", ["baseline", "surrogate"], "transfer_pgd", note="not run", **SUBSET),
     *_robust_rows("robust_fast_at", "Fast adversarial training"),
     *_robust_rows("robust_fast_at_long", "Fast adversarial training, test eps, twice the epochs"),
+    *_robust_rows("robust_fast_at_restart", "Fast adversarial training, continued for a second cycle"),
     *_seed_rows(),
 ]
 MEASUREMENTS_BY_KEY = {measurement.key: measurement for measurement in MEASUREMENTS}

@@ -326,13 +326,24 @@ class FastAdversarialTrainer(keras.Model):
         return {metric.name: metric.result() for metric in self.metrics}
 
 
-def train_robust_fast_at(x, y, config, *, temperature=1.0, train_eps=None, step_factor=1.25, **fit_arguments):
+def train_robust_fast_at(
+    x, y, config, *, temperature=1.0, train_eps=None, step_factor=1.25, initial_weights=None, **fit_arguments
+):
     """Fast adversarial training at ``train_eps`` (default ``config.eps``), step ``step_factor * train_eps``.
 
-    Returns ``(model, history)`` where ``model`` is the plain CNN (not the trainer).
+    ``initial_weights`` (a list of arrays from ``model.get_weights()`` of the same CNN)
+    starts from a trained model instead of a random initialisation; a checkpoint, when
+    there is one, still wins. Returns ``(model, history)``, ``model`` the plain CNN.
     """
     train_eps = config.eps if train_eps is None else train_eps
     model = models.build_cnn(temperature=temperature, seed=config.seed)
+    if initial_weights is not None:
+        if len(initial_weights) != len(model.weights):
+            raise ValueError(
+                f"initial_weights has {len(initial_weights)} arrays but the CNN has {len(model.weights)}: "
+                "pass get_weights() of a model built by advlib.models.build_cnn"
+            )
+        model.set_weights(initial_weights)
     trainer = FastAdversarialTrainer(model, train_eps, step_factor * train_eps, seed=config.seed)
     history = fit(trainer, lambda epoch, model: (x, one_hot(y)), config, epoch_size=len(x), **fit_arguments)
     return model, history

@@ -201,6 +201,32 @@ def test_the_second_robust_candidate_trains_twice_as_long_at_the_test_eps():
     assert {f"robust_fast_at_long.{kind}" for kind in ("clean", "fgsm", "pgd", "eot_pgd")} <= set(measurements.MEASUREMENTS_BY_KEY)
 
 
+def test_the_third_robust_candidate_continues_the_second_at_half_the_learning_rate():
+    second, third = experiments.get_spec("robust_fast_at_long"), experiments.get_spec("robust_fast_at_restart")
+    assert third.start_from == second.name and third.recipe == second.recipe and third.options == second.options
+    for profile in experiments.PROFILES.values():
+        config = experiments.model_config(third.name, profile)
+        # The warm start is part of the config: retraining robust_fast_at_long changes this hash.
+        assert config["start_from"] == {
+            "name": second.name,
+            "config_hash": results.config_hash(experiments.model_config(second.name, profile)),
+        }
+        assert config["training"]["learning_rate"] == pytest.approx(profile.learning_rate / 2)
+        assert config["training"]["epochs"] == max(1, round(profile.epochs * 1.5))
+    # Models without a warm start or a learning-rate factor keep configs without these keys.
+    assert "start_from" not in experiments.model_config(second.name, "full")
+    assert experiments.model_config(second.name, "full")["training"]["learning_rate"] == experiments.PROFILES["full"].learning_rate
+    assert {f"robust_fast_at_restart.{kind}" for kind in ("clean", "fgsm", "fgsm_subset", "pgd", "eot_pgd")} <= set(measurements.MEASUREMENTS_BY_KEY)
+
+
+def test_bad_warm_start_and_learning_rate_factor_are_refused():
+    with pytest.raises(ValueError, match="can start from another model"):
+        experiments.ModelSpec("x", "baseline", "x", start_from="baseline")
+    for factor in (0.0, 1.5, "half", True):
+        with pytest.raises(ValueError, match="learning_rate_factor"):
+            experiments.ModelSpec("x", "robust_fast_at", "x", learning_rate_factor=factor)
+
+
 def test_publish_copies_finished_models_and_saved_results(environment, tmp_path, monkeypatch):
     from advlib import __main__ as command_line
 

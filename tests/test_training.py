@@ -170,3 +170,19 @@ def test_fast_adversarial_training_returns_the_plain_model_and_resumes(small_dat
     again, _ = training.train_robust_fast_at(x, y, CONFIG, train_eps=0.02, checkpoint_dir=tmp_path, verbose=0)
     for ours, theirs in zip(model.get_weights(), again.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_fast_adversarial_training_can_start_from_given_weights(small_data):
+    x, y = small_data
+    start = models.build_cnn(seed=11)
+    fresh = models.build_cnn(seed=CONFIG.seed)
+    # A learning rate this small leaves the trainable weights where they started, so they
+    # show which initialisation was used (batch-norm statistics still move; they are skipped).
+    config = training.TrainingConfig(epochs=1, batch_size=16, warmup_epochs=0, seed=CONFIG.seed, learning_rate=1e-12)
+    model, _ = training.train_robust_fast_at(x, y, config, initial_weights=start.get_weights(), verbose=0)
+    for trained, started, other in zip(model.trainable_weights, start.trainable_weights, fresh.trainable_weights):
+        np.testing.assert_allclose(trained.numpy(), started.numpy(), atol=1e-6)
+        if trained.shape.rank > 1:
+            assert np.max(np.abs(trained.numpy() - other.numpy())) > 1e-3
+    with pytest.raises(ValueError, match="initial_weights has 1 arrays"):
+        training.train_robust_fast_at(x, y, config, initial_weights=[np.zeros(3)], verbose=0)
