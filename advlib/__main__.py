@@ -22,7 +22,7 @@ def _format_seconds(seconds):
 
 
 def _models_needed(names):
-    """The requested models plus their teachers, teachers first, in registry order."""
+    """The requested models plus their teachers and warm starts, those first, in registry order."""
     from advlib import experiments
 
     needed = set()
@@ -32,6 +32,8 @@ def _models_needed(names):
         needed.add(name)
         if spec.teacher:
             add(spec.teacher)
+        if spec.start_from:
+            add(spec.start_from)
 
     for name in names:
         add(name)

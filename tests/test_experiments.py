@@ -245,3 +245,11 @@ def test_publish_copies_finished_models_and_saved_results(environment, tmp_path,
     assert not list((shipped / "test").glob("random_at-*"))
     report = _run_cli(["report"], environment)
     assert report.returncode == 0 and "studies" in report.stdout.lower()
+
+
+def test_reproduce_only_adds_teachers_and_warm_starts_first():
+    from advlib import __main__ as command_line
+
+    assert command_line._models_needed(["robust_fast_at_restart"]) == ["robust_fast_at_long", "robust_fast_at_restart"]
+    assert command_line._models_needed(["variant_student_t4"]) == ["variant_teacher_t1", "variant_student_t4"]
+    assert command_line._models_needed(["baseline"]) == ["baseline"]
