@@ -77,7 +77,7 @@ class ModelSpec:
     # Extra keyword arguments of the recipe, as (name, value) pairs (part of the config hash).
     options: tuple = ()
     epoch_fraction: float = 1.0
-    # Scales the profile's peak learning rate (part of the config only when it is not 1).
+    # Scales the profile's peak learning rate; with 1 the config and its hash are unchanged.
     learning_rate_factor: float = 1.0
     # Another registry model whose trained weights this one starts from (a warm start).
     start_from: str | None = None
@@ -94,7 +94,6 @@ class ModelSpec:
                 f"{self.name!r} has start_from={self.start_from!r}, but only the recipes "
                 f"{', '.join(WARM_START_RECIPES)} can start from another model's weights"
             )
-
 
 
 MODELS = {
@@ -306,11 +305,10 @@ def _train_and_save(spec, profile, config, digest, verbose):
 
     dataset = load_data(profile)
     teacher = load_or_train(spec.teacher, profile, verbose=verbose) if spec.teacher else None
+    # A warm start passes the trained weights of the model it continues to the recipe.
+    warm_start = {}
     if spec.start_from:
-        start = load_or_train(spec.start_from, profile, verbose=verbose)
-        fit_arguments_start = {"initial_weights": start.get_weights()}
-    else:
-        fit_arguments_start = {}
+        warm_start["initial_weights"] = load_or_train(spec.start_from, profile, verbose=verbose).get_weights()
     print(f"Training {spec.name} ({spec.description}) on the {profile.name} profile; data: {dataset.source}")
     started = time.time()
     fit_arguments = dict(
@@ -328,7 +326,7 @@ def _train_and_save(spec, profile, config, digest, verbose):
         recipe = training.RECIPES[spec.recipe]
         model, history = recipe(
             dataset.x_train, dataset.y_train, config_object, temperature=spec.temperature,
-            **dict(spec.options), **fit_arguments_start, **fit_arguments,
+            **dict(spec.options), **warm_start, **fit_arguments,
         )
     record = {
         "config": config,

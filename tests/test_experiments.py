@@ -253,3 +253,23 @@ def test_reproduce_only_adds_teachers_and_warm_starts_first():
     assert command_line._models_needed(["robust_fast_at_restart"]) == ["robust_fast_at_long", "robust_fast_at_restart"]
     assert command_line._models_needed(["variant_student_t4"]) == ["variant_teacher_t1", "variant_student_t4"]
     assert command_line._models_needed(["baseline"]) == ["baseline"]
+
+
+def test_a_warm_started_model_receives_the_trained_weights_it_continues(environment, monkeypatch):
+    from advlib import training
+
+    received = {}
+    real_recipe = training.RECIPES["robust_fast_at"]
+
+    def recording_recipe(*arguments, **keywords):
+        received["initial_weights"] = keywords.get("initial_weights")
+        return real_recipe(*arguments, **keywords)
+
+    monkeypatch.setitem(training.RECIPES, "robust_fast_at", recording_recipe)
+    experiments.load_or_train("robust_fast_at_restart", verbose=0)
+    start = experiments.load_or_train("robust_fast_at_long", train=False)
+    assert received["initial_weights"] is not None
+    for given, saved in zip(received["initial_weights"], start.get_weights(), strict=True):
+        np.testing.assert_array_equal(given, saved)
+    record = experiments.load_record("robust_fast_at_restart")
+    assert record["config"]["start_from"]["config_hash"] == results.config_hash(experiments.model_config("robust_fast_at_long"))
