@@ -36,6 +36,17 @@ def accuracy(model, x, y, *, batch_size=DEFAULT_BATCH_SIZE):
     return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
+def agreement(model, other, x, *, batch_size=DEFAULT_BATCH_SIZE):
+    """Fraction of images on which two models predict the same class, a float in [0, 1].
+
+    ``x``: float32 ``(N, 32, 32, 3)`` in [0, 1]. The labels play no part: this measures how
+    closely one model imitates another (a student its teacher), right or wrong.
+    """
+    first = np.argmax(predict_probabilities(model, x, batch_size=batch_size), axis=1)
+    second = np.argmax(predict_probabilities(other, x, batch_size=batch_size), axis=1)
+    return float(np.mean(first == second))
+
+
 def perturbed_accuracy(
     model,
     x,

@@ -25,6 +25,22 @@ def test_accuracy_counts_argmax_matches(linear_case):
     assert evaluation.accuracy(model, x, predictions) == 1.0
 
 
+def test_agreement_counts_equal_predictions_of_two_models(linear_case):
+    weights, bias, x, _ = linear_case
+    first = np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
+    # Swapping two classes' weights changes the prediction exactly where one of them wins;
+    # the first image's class wins at least once.
+    swap = [first[0], (first[0] + 1) % 10]
+    other_weights, other_bias = weights.copy(), bias.copy()
+    other_weights[:, swap] = other_weights[:, swap[::-1]]
+    other_bias[swap] = other_bias[swap[::-1]]
+    second = np.argmax(x.reshape(len(x), -1) @ other_weights + other_bias, axis=1)
+    assert 0.0 < np.mean(first == second) < 1.0, "the hand-made case must have both agreements and disagreements"
+    model, other = linear_softmax_model(weights, bias), linear_softmax_model(other_weights, other_bias)
+    assert evaluation.agreement(model, other, x, batch_size=7) == pytest.approx(np.mean(first == second))
+    assert evaluation.agreement(model, model, x) == 1.0
+
+
 def test_perturbed_accuracy_uses_the_attack_models_gradients(linear_case):
     weights, bias, x, y = linear_case
     model = linear_softmax_model(weights, bias)

@@ -66,6 +66,20 @@ def test_soft_labels_are_distributions_that_flatten_with_temperature(small_data)
     )
 
 
+def test_soft_labels_are_the_softmax_of_the_logits_over_the_temperature(small_data):
+    x, _ = small_data
+    teacher = models.build_cnn(seed=0, temperature=1.0)
+    kernel = teacher.get_layer("logits").kernel
+    kernel.assign(kernel.numpy() * 20)
+    logits = models.logits_model(teacher).predict(x, verbose=0).astype(np.float64)
+    for temperature in (1.0, 4.0, 50.0):
+        # The softmax by hand, in float64, shifted by the row maximum for stability.
+        scaled = logits / temperature
+        expected = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+        expected /= expected.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(distillation.soft_labels(teacher, x, temperature), expected, atol=1e-5)
+
+
 def test_student_on_one_hot_labels_is_ordinary_training(small_data):
     x, y = small_data
     baseline, baseline_history = training.train_baseline(x, y, CONFIG, verbose=0)
