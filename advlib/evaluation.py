@@ -47,6 +47,23 @@ def agreement(model, other, x, *, batch_size=DEFAULT_BATCH_SIZE):
     return float(np.mean(first == second))
 
 
+def imitation(student, teacher, x, y, *, batch_size=DEFAULT_BATCH_SIZE):
+    """How closely ``student`` imitates ``teacher`` on images ``x`` with labels ``y``.
+
+    Returns ``{"agreement", "student_accuracy", "teacher_accuracy"}``, floats in [0, 1]:
+    :func:`agreement` and each model's :func:`accuracy`, from one prediction per model.
+    """
+    student_classes = np.argmax(predict_probabilities(student, x, batch_size=batch_size), axis=1)
+    teacher_probabilities = predict_probabilities(teacher, x, batch_size=batch_size)
+    teacher_classes = np.argmax(teacher_probabilities, axis=1)
+    labels = _integer_labels(y, len(x), teacher_probabilities.shape[1])
+    return {
+        "agreement": float(np.mean(student_classes == teacher_classes)),
+        "student_accuracy": float(np.mean(student_classes == labels)),
+        "teacher_accuracy": float(np.mean(teacher_classes == labels)),
+    }
+
+
 def perturbed_accuracy(
     model,
     x,

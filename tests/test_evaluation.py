@@ -26,7 +26,7 @@ def test_accuracy_counts_argmax_matches(linear_case):
 
 
 def test_agreement_counts_equal_predictions_of_two_models(linear_case):
-    weights, bias, x, _ = linear_case
+    weights, bias, x, y = linear_case
     first = np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
     # Swapping two classes' weights changes the prediction exactly where one of them wins;
     # the first image's class wins at least once.
@@ -39,6 +39,12 @@ def test_agreement_counts_equal_predictions_of_two_models(linear_case):
     model, other = linear_softmax_model(weights, bias), linear_softmax_model(other_weights, other_bias)
     assert evaluation.agreement(model, other, x, batch_size=7) == pytest.approx(np.mean(first == second))
     assert evaluation.agreement(model, model, x) == 1.0
+    # imitation() gives the same three numbers from one prediction per model.
+    assert evaluation.imitation(other, model, x, y, batch_size=7) == pytest.approx({
+        "agreement": np.mean(first == second),
+        "student_accuracy": np.mean(second == y),
+        "teacher_accuracy": np.mean(first == y),
+    })
 
 
 def test_perturbed_accuracy_uses_the_attack_models_gradients(linear_case):
