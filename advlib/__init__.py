@@ -8,21 +8,37 @@ import importlib
 
 __version__ = "0.1.0"
 
+# The package's modules, lowest layer first; the import graph runs one way, downwards.
+# tests/test_layout.py checks this list against the files and the README's layout section.
 _SUBMODULES = (
+    # Pure data and arithmetic (no TensorFlow).
+    "validate",
+    "registry",
+    "catalogue",
+    "attack_registry",
+    "store",
+    "statistics",
+    "text",
+    "audit_report",
+    "expectations",
+    "scorecard",
+    "reporting",
+    # Data, model and attacks (TensorFlow from here on).
+    "cifar_files",
     "data",
     "models",
     "attacks",
     "strong_attacks",
-    "audit",
+    "apgd",
+    "square",
     "evaluation",
+    "audit",
     "training",
     "distillation",
+    # Running the registry: training, measuring, studies, and the notebooks' helpers.
     "experiments",
     "measurements",
-    "expectations",
-    "error_bars",
-    "sweeps",
-    "results",
+    "studies",
     "book",
     "plots",
 )

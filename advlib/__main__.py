@@ -11,7 +11,6 @@ and last whether each of our expectations (:mod:`advlib.expectations`) held.
 
 import argparse
 import os
-import shutil
 import sys
 import time
 
@@ -21,33 +20,13 @@ def _format_seconds(seconds):
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
 
 
-def _models_needed(names):
-    """The requested models plus their teachers and warm starts, those first, in registry order."""
-    from advlib import experiments
+def reproduce(profile, only):
+    from advlib import data, experiments, measurements, registry, reporting, store, studies, text
 
-    needed = set()
-
-    def add(name):
-        spec = experiments.get_spec(name)
-        needed.add(name)
-        if spec.teacher:
-            add(spec.teacher)
-        if spec.start_from:
-            add(spec.start_from)
-
-    for name in names:
-        add(name)
-    return [name for name in experiments.MODELS if name in needed]
-
-
-def reproduce(profile_name, only):
-    from advlib import experiments, measurements
-
-    profile = experiments.get_profile(profile_name)
-    names = _models_needed(only or list(experiments.MODELS))
-    print(experiments.describe_profile(profile), flush=True)
-    costs = {name: experiments.get_spec(name).cost for name in names}
-    to_train = [name for name in names if not experiments.is_saved(name, profile)]
+    names = registry.models_needed(only or list(registry.MODELS))
+    print(text.describe_profile(profile, data.describe_source()), flush=True)
+    costs = {name: registry.get_spec(name).cost for name in names}
+    to_train = [name for name in names if not store.is_saved(name, profile)]
     total_cost = sum(costs[name] for name in to_train) or 1.0
     started = time.time()
     done_cost = 0.0
@@ -65,37 +44,10 @@ def reproduce(profile_name, only):
     if not only:
         # The eps sweeps and masking audits need every main model, so they run once the
         # whole registry exists; each study is saved as soon as it is computed.
-        from advlib import sweeps
-
         print("== eps sweeps and masking audits", flush=True)
-        sweeps.run_all(profile)
+        studies.run_all(profile)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
-    from advlib import reporting
-
     print(reporting.format_report(profile))
-
-
-def publish(profile_name):
-    """Copy the profile's finished models and measurements into the package's pretrained folder."""
-    from advlib import experiments, results
-
-    profile = experiments.get_profile(profile_name)
-    target = results.PRETRAINED_DIR / profile.name
-    target.mkdir(parents=True, exist_ok=True)
-    source = results.results_root() / profile.name
-    for name in experiments.MODELS:
-        digest = results.config_hash(experiments.model_config(name, profile))
-        base = results.stem(name, digest)
-        if not (source / f"{base}.json").exists():
-            print(f"skipping {name}: not finished in {source}")
-            continue
-        for suffix in (".weights.h5", ".json"):
-            shutil.copy2(source / f"{base}{suffix}", target / f"{base}{suffix}")
-        print(f"published {base}")
-    for saved in ("measurements.json", "studies.json"):
-        if (source / saved).exists():
-            shutil.copy2(source / saved, target / saved)
-            print(f"published {saved}")
 
 
 def main(argv=None):
@@ -113,23 +65,26 @@ def main(argv=None):
             command.add_argument("--only", nargs="+", metavar="NAME", help="only these registry models (and their teachers)")
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if arguments.command == "reproduce":
-        from advlib import experiments
+    from advlib import registry
 
+    # The one place the command line chooses the profile; everything below is handed it.
+    profile = registry.active_profile(arguments.profile)
+    if arguments.command == "reproduce":
         for name in arguments.only or []:
-            if name not in experiments.MODELS:
-                parser.error(f"unknown model {name!r}; choose from: {', '.join(experiments.MODELS)}")
-        reproduce(arguments.profile, arguments.only)
+            if name not in registry.MODELS:
+                parser.error(f"unknown model {name!r}; choose from: {', '.join(registry.MODELS)}")
+        reproduce(profile, arguments.only)
     elif arguments.command == "report":
         from advlib import reporting
 
         # Measurements, seed study, sweeps and audits, then what we expected to hold,
         # judged on the same saved numbers the tables show.
-        print(reporting.full_report(arguments.profile))
+        print(reporting.full_report(profile))
     else:
-        publish(arguments.profile)
-    return 0
+        from advlib import store
 
+        store.publish(profile)
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

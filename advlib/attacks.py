@@ -20,6 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from advlib import models as _models
+from advlib import validate
+from advlib.data import one_hot
 
 # Keras's epsilon for clipping probabilities before the log in its cross-entropy.
 PROBABILITY_EPSILON = 1e-7
@@ -158,7 +160,7 @@ def check_labels(y, count, num_classes):
         raise ValueError(
             f"labels must lie in [0, {num_classes - 1}], got values from {labels.min()} to {labels.max()}"
         )
-    return np.eye(num_classes, dtype=np.float32)[labels]
+    return one_hot(labels, num_classes)
 
 
 def _num_classes(model):
@@ -166,9 +168,7 @@ def _num_classes(model):
 
 
 def _check_batch_size(batch_size):
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
+    return validate.positive_int(batch_size, "batch_size")
 
 
 def fgsm(
@@ -238,3 +238,46 @@ def random_sign(x, eps=0.01, *, seed=None, clip=(0.0, 1.0)):
     if clip is not None:
         np.clip(x_noisy, clip[0], clip[1], out=x_noisy)
     return x_noisy
+
+
+# The registry's uniform signature ``attack(model, x, y, eps, **options)`` for the two
+# cases that need no gradient (see advlib.attack_registry).
+
+
+def no_attack(model, x, y, eps=0.0):
+    """The clean images, as float32 ``(N, ...)`` in [0, 1]: the registry's "none" attack."""
+    return check_images(x).copy()
+
+
+def random_sign_attack(model, x, y, eps=0.01, *, seed=None, clip=(0.0, 1.0)):
+    """:func:`random_sign` in the registry's signature; ``model`` and ``y`` play no part."""
+    return random_sign(x, eps, seed=seed, clip=clip)
+
+
+def fgsm_targeted(model, x, y, eps=0.01, *, target=None, clip=(0.0, 1.0), batch_size=DEFAULT_BATCH_SIZE):
+    """Targeted FGSM: one step that *lowers* the loss of a chosen wrong class.
+
+    ``x_adv = clip(x - eps * sign(grad_x J(x, t)))`` for target labels ``t``: the opposite
+    step of :func:`fgsm`, taken against the target's cross-entropy (the model's softmax
+    output, as for FGSM). ``target`` is integer labels ``(N,)``; ``None`` picks
+    ``(y + 1) % classes`` for each image, a wrong class by construction. Returns float32
+    of the shape of ``x``, within ``eps`` of it and inside ``clip``.
+    """
+    eps = _check_eps(eps)
+    clip = _check_clip(clip)
+    batch_size = _check_batch_size(batch_size)
+    x = check_images(x, clip)
+    classes = _num_classes(model)
+    labels = np.argmax(check_labels(y, len(x), classes), axis=1)
+    target = (labels + 1) % classes if target is None else target
+    target_onehot = check_labels(target, len(x), classes)
+    gradient_and_loss = input_gradient_function(model)
+    x_adv = np.empty_like(x)
+    for start in range(0, len(x), batch_size):
+        x_batch = x[start : start + batch_size]
+        gradient, _ = gradient_and_loss(tf.constant(x_batch), tf.constant(target_onehot[start : start + batch_size]))
+        # Minus: descend the target's loss, where FGSM ascends the true class's.
+        x_adv[start : start + batch_size] = x_batch - eps * np.sign(gradient.numpy())
+    if clip is not None:
+        np.clip(x_adv, clip[0], clip[1], out=x_adv)
+    return x_adv

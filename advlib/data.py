@@ -43,22 +43,24 @@ def _key_files(layout, path):
 
 
 def describe_source(source=None):
-    """Return a one-line, human-readable description of where CIFAR-10 would be loaded from.
+    """Return a one-line description of the kind of CIFAR-10 source that would be loaded.
 
-    Resolution is the same as in :func:`load_cifar10`; nothing is decoded. Examples:
-    ``"image folder /data/cifar10-jpeg (JPEG)"``, ``"keras.datasets.cifar10 (official download)"``.
+    Resolution is the same as in :func:`load_cifar10`; nothing is decoded. The text names
+    the kind of source, never its path, because it is recorded with every saved result and
+    shown on the book's pages. Examples: ``"a local JPEG copy of CIFAR-10 (image folder)"``,
+    ``"the official CIFAR-10 (keras.datasets download)"``.
     """
     layout, path = cifar_files.resolve_source(source)
     if layout == "keras":
-        return "keras.datasets.cifar10 (official download)"
+        return "the official CIFAR-10 (keras.datasets download)"
     if layout == "image-tree":
         formats = sorted({cifar_files.IMAGE_EXTENSIONS[file.suffix.lower()]
                           for entries in cifar_files.list_image_tree(path).values()
                           for file, _, _ in entries})
-        return f"image folder {path} ({'+'.join(formats) or 'no images'})"
+        return f"a local {'+'.join(formats) or 'empty'} copy of CIFAR-10 (image folder)"
     release, container = layout.split("-")
-    what = "archive" if container == "tar" else "directory"
-    return f"official CIFAR-10 {release} batches {what} {path}"
+    what = "archive" if container == "tar" else "folder"
+    return f"the official CIFAR-10 ({release} batches, local {what})"
 
 
 def _cache_key(layout, path):
@@ -213,9 +215,20 @@ def preprocess(x, y, num_classes=10):
         raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"y values must lie in 0..{num_classes - 1}, got {y.min()}..{y.max()}")
-    one_hot = np.zeros((len(y), num_classes), dtype=np.float32)
-    one_hot[np.arange(len(y)), y.astype(np.int64)] = 1.0
     # Dividing in place avoids a second float copy of the (possibly 600 MB) image array.
     scaled = x.astype(np.float32)
     scaled /= np.float32(255.0)
-    return scaled, one_hot
+    return scaled, one_hot(y, num_classes)
+
+
+def one_hot(labels, num_classes=10):
+    """Integer labels ``(N,)`` in ``[0, num_classes)`` as float32 one-hot rows ``(N, num_classes)``.
+
+    The one encoder of the package: training targets, attack labels and ``preprocess``
+    all use it. Labels are not checked here; :func:`preprocess` and
+    :func:`advlib.attacks.check_labels` check them first.
+    """
+    labels = np.asarray(labels).astype(np.int64, copy=False)
+    encoded = np.zeros((len(labels), num_classes), dtype=np.float32)
+    encoded[np.arange(len(labels)), labels] = 1.0
+    return encoded

@@ -11,6 +11,10 @@ without any softmax at all.
 import keras
 from keras import layers
 
+# ARCHITECTURE names this file's choices in every saved model's config hash; it lives with
+# the registry (which needs no TensorFlow): change it there whenever the CNN here changes.
+from advlib.registry import ARCHITECTURE  # noqa: F401
+
 # Table 1 of the report, as (layer kind, output shape without the batch axis, parameters).
 # Tests compare the built model against this list, so keep it in the report's order.
 TABLE_1 = (
@@ -43,8 +47,6 @@ DEFAULT_DROPOUT_RATES = (0.2, 0.3, 0.4)
 # Keras's default batch-norm momentum (0.99) needs thousands of steps before its moving
 # statistics fit the data; 0.9 (PyTorch's default) also suits the short quick profile.
 BATCH_NORM_MOMENTUM = 0.9
-# Part of every saved model's config hash: change it whenever the architecture changes.
-ARCHITECTURE = "report-table-1/bn-momentum-0.9/dropout-0.2-0.3-0.4/relu-before-bn"
 
 
 def _check_temperature(temperature):

@@ -1,36 +1,38 @@
 """The text of ``python -m advlib report``: saved results only, never training or measuring.
 
 :func:`format_report` puts the report's value beside ours for every measurement of
-:mod:`advlib.measurements` and ends with the seed study (:func:`format_seed_study`);
+:mod:`advlib.catalogue` and ends with the seed study (:func:`format_seed_study`);
 :func:`format_studies` shows chapter 9's eps sweeps and masking audits from
-:mod:`advlib.sweeps`; :func:`full_report` joins them with the expectations of
+:mod:`advlib.studies`; :func:`full_report` joins them with the expectations of
 :mod:`advlib.expectations`. Each names what is missing and the command that computes it.
+Nothing here imports TensorFlow.
 """
 
-from advlib import expectations, experiments, measurements, sweeps
+from advlib import expectations, measurements, registry, statistics, studies, text
 
 
-def full_report(profile=None):
+def full_report(profile):
     """Everything ``python -m advlib report`` prints: measurements, seed study, studies, expectations."""
     parts = [format_report(profile), format_studies(profile), expectations.format_expectations(profile)]
     return "\n\n".join(parts)
 
 
-def format_seed_study(profile=None):
+def format_seed_study(profile):
     """The seed study as text: mean ± std (n) per recipe and the gap-versus-spread verdict."""
-    profile = experiments.get_profile(profile)
-    summary = measurements.seed_summary(profile)
+    profile = registry.get_profile(profile)
     saved = measurements.load_saved(profile)
-    copies = [name for names in experiments.SEED_STUDY.values() for name in names]
-    epochs = experiments.training_config(profile, experiments.get_spec(copies[0])).epochs
+    seed_values = measurements.seed_values(profile, saved)
+    summary = statistics.seed_summary(seed_values)
+    copies = registry.SEED_COPIES
+    epochs = registry.training_config(profile, registry.get_spec(copies[0])).epochs
     lines = [
-        f"Seed study (beyond the report): {len(experiments.SEED_STUDY_SEEDS)} seeds per recipe, "
+        f"Seed study (beyond the report): {len(registry.SEED_STUDY_SEEDS)} seeds per recipe, "
         f"{epochs} of the profile's {profile.epochs} epochs; accuracy mean ± sample std (n seeds)",
         f"{'recipe':<14} {'clean':<24} FGSM",
     ]
-    for recipe, statistics in summary.items():
-        lines.append(f"{recipe:<14} {statistics['clean'].describe():<24} {statistics['fgsm'].describe()}")
-    lines.append(measurements.gap_versus_spread(profile).describe())
+    for recipe, recipe_summary in summary.items():
+        lines.append(f"{recipe:<14} {recipe_summary['clean'].describe():<24} {recipe_summary['fgsm'].describe()}")
+    lines.append(statistics.gap_versus_spread(seed_values).describe())
     missing = [name for name in copies if any(f"{name}.{metric}" not in saved for metric in ("clean", "fgsm"))]
     if missing:
         lines.append(
@@ -40,19 +42,20 @@ def format_seed_study(profile=None):
     return "\n".join(lines)
 
 
-def format_report(profile=None):
+def format_report(profile):
     """The report's value beside ours for every measurement, as text, saying which are missing.
 
     The seed study's summary (:func:`format_seed_study`) follows the table.
     """
-    profile = experiments.get_profile(profile)
-    rows = measurements.report_rows(profile)
+    profile = registry.get_profile(profile)
+    saved = measurements.load_saved(profile)
+    rows = measurements.report_rows(profile, saved)
     # The data named is where the saved numbers were measured, not what this process would load.
-    source = measurements.data_sources(measurements.load_saved(profile).values())
+    source = text.data_sources(saved.values())
     section_width = max(len("section"), *(len(measurement.section) for measurement, _ in rows))
     description_width = max(len("measurement"), *(len(measurement.description) for measurement, _ in rows))
     lines = [
-        f"Report vs this run ({experiments.describe_profile(profile, data_source=source)})",
+        f"Report vs this run ({text.describe_profile(profile, source)})",
         f"{'section':<{section_width}} {'measurement':<{description_width}} {'report':>8} {'ours':>8}",
     ]
     missing = []
@@ -63,7 +66,7 @@ def format_report(profile=None):
         ours_text = f"{ours:.3f}" if ours is not None else "missing"
         lines.append(f"{measurement.section:<{section_width}} {measurement.description:<{description_width}} {report:>8} {ours_text:>8}")
     if missing:
-        names = [name for name in experiments.MODELS if any(name in measurement.models for measurement in missing)]
+        names = [name for name in registry.MODELS if any(name in measurement.models for measurement in missing)]
         lines.append(
             f"{len(missing)} of {len(rows)} measurements missing; run: python -m advlib reproduce --profile {profile.name}"
             f" --only {' '.join(names)}"
@@ -74,15 +77,15 @@ def format_report(profile=None):
     return "\n".join(lines)
 
 
-def format_studies(profile=None):
+def format_studies(profile):
     """Chapter 9's sweeps and audits as text, from saved results only, naming the missing ones."""
-    from advlib import audit
+    from advlib.audit_report import AuditReport
 
-    profile = experiments.get_profile(profile)
-    saved, missing, sizes, shown = sweeps.load_saved(profile), [], set(), []
+    profile = registry.get_profile(profile)
+    saved, missing, sizes, shown = studies.load_saved(profile), [], set(), []
 
     def lookup(kind, view):
-        entry = sweeps.saved_chapter_study(kind, view, profile, saved)
+        entry = studies.saved_chapter_study(kind, view, profile, saved)
         if entry is None:
             missing.append(f"{kind} of {view.label}")
             return None
@@ -92,24 +95,24 @@ def format_studies(profile=None):
 
     lines = [
         "Accuracy against eps (FGSM, 10-step PGD)",
-        f"{'model, attack':<36}" + "".join(f"{round(value * 255):>5d}/255" for value in sweeps.DEFAULT_EPS_VALUES),
+        f"{'model, attack':<36}" + "".join(f"{round(value * 255):>5d}/255" for value in studies.DEFAULT_EPS_VALUES),
     ]
-    for view in sweeps.sweep_views():
+    for view in registry.sweep_views():
         result = lookup("sweep", view)
-        for attack in sweeps.SWEEP_ATTACKS:
-            values = [f"{value:.3f}" for value in result["accuracy"][attack]] if result else ["missing"] * len(sweeps.DEFAULT_EPS_VALUES)
+        for attack in studies.SWEEP_ATTACKS:
+            values = [f"{value:.3f}" for value in result["accuracy"][attack]] if result else ["missing"] * len(studies.DEFAULT_EPS_VALUES)
             lines.append(f"{view.label + ', ' + attack.upper():<36}" + "".join(f"{value:>9}" for value in values))
     lines += [
         "",
         f"Gradient-masking audit at eps = {profile.eps:g} (PGD curve up to 8/255, transfer from the surrogate)",
         f"{'model':<36}{'clean':>8}{'zero gr':>8}{'FGSM':>8}{'PGD':>8}{'transfer':>9}{'PGD 8/255':>10}{'EOT':>8}  flags",
     ]
-    for view in sweeps.audit_views():
+    for view in registry.audit_views():
         result = lookup("audit", view)
         if result is None:
             lines.append(f"{view.label:<36}{'missing':>8}")
             continue
-        report = audit.AuditReport.from_dict(result)
+        report = AuditReport.from_dict(result)
         # A number not measured (no surrogate, or EOT on a deterministic model) is a dash.
         cells = "".join(
             f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"
@@ -117,12 +120,12 @@ def format_studies(profile=None):
         )
         lines.append(f"{view.label:<36}{cells}  {', '.join(report.flags) or 'none'}")
     size_text = " and ".join(str(size) for size in sorted(sizes)) or "no"
-    lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {sweeps.saved_path(profile)}."]
+    lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {profile.name}/studies.json of the results folder."]
     if missing:
         lines.append(f"{len(missing)} studies missing; run: python -m advlib reproduce --profile {profile.name}")
     else:
-        lines.append(f"All {len(sweeps.sweep_views()) + len(sweeps.audit_views())} studies present.")
+        lines.append(f"All {len(registry.sweep_views()) + len(registry.audit_views())} studies present.")
     # The heading names the data the studies shown were computed on, known only now.
-    source = measurements.data_sources(shown)
-    heading = f"Beyond the report: eps sweeps and masking audits ({experiments.describe_profile(profile, data_source=source)})"
+    source = text.data_sources(shown)
+    heading = f"Beyond the report: eps sweeps and masking audits ({text.describe_profile(profile, source)})"
     return "\n".join([heading, ""] + lines)

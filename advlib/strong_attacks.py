@@ -10,8 +10,9 @@ Every attack here is an L-inf attack: the result stays within ``eps`` of ``x`` i
 pixel, and within ``clip`` (default [0, 1]). The gradients are those of
 :func:`advlib.attacks.input_gradient_function`, so ``temperature`` and ``from_logits``
 mean what they mean for FGSM (a saturated softmax gives exactly zero gradients unless
-one of them is used); ``loss="margin"`` takes the Carlini-Wagner margin of the logits
-instead of a cross-entropy, which does not saturate either.
+one of them is used); ``loss=margin_loss`` takes the Carlini-Wagner margin of the logits
+instead of a cross-entropy, which does not saturate either. A loss is a callable, never
+a string; :mod:`advlib.attack_registry` maps the names measurements store to them.
 
 References: Madry et al. 2018 (PGD), Athalye, Carlini & Wagner 2018 (EOT, obfuscated
 gradients), Carlini & Wagner 2017 (margin loss), Papernot et al. 2016 (transfer).
@@ -24,16 +25,16 @@ import tensorflow as tf
 
 from advlib import attacks as _attacks
 from advlib import models as _models
+from advlib import validate
 from advlib.attacks import DEFAULT_BATCH_SIZE, check_images, check_labels, fgsm, input_gradient_function
 
-LOSSES = ("cross_entropy", "margin")
 # Madry et al.'s rule of thumb: steps * step_size = 2.5 * eps lets the iterate cross the
 # whole ball (2 * eps) from any random start and still move along its boundary.
 DEFAULT_STEP_SIZE_FACTOR = 2.5
 
-# One compiled margin-gradient function per model (cross-entropy ones are cached by
-# advlib.attacks.input_gradient_function). Weak keys let models be garbage-collected.
-_MARGIN_GRADIENT_FUNCTIONS = weakref.WeakKeyDictionary()
+# One compiled gradient function per (model, loss on the logits); cross-entropy ones are
+# cached by advlib.attacks.input_gradient_function. Weak keys let models be collected.
+_LOGIT_GRADIENT_FUNCTIONS = weakref.WeakKeyDictionary()
 
 
 def margin_loss(y_onehot, logits):
@@ -51,27 +52,32 @@ def margin_loss(y_onehot, logits):
     return best_other_logit - true_logit
 
 
-def loss_gradient_function(model, *, loss="cross_entropy", temperature=None, from_logits=False):
+def loss_gradient_function(model, *, loss=None, temperature=None, from_logits=False):
     """Return a compiled ``f(x, y_onehot) -> (gradient, loss)`` for batches of one model.
 
-    ``loss="cross_entropy"`` returns exactly
+    ``loss=None`` is the report's loss and returns exactly
     :func:`advlib.attacks.input_gradient_function` ``(model, temperature=...,
-    from_logits=...)``. ``loss="margin"`` differentiates :func:`margin_loss` of the
-    logits (the model needs a dense layer named ``"logits"``, as
-    :func:`advlib.models.build_cnn` models have); it is always taken of the logits, so
-    ``from_logits`` changes nothing, and ``temperature`` must stay ``None`` (it would
-    only rescale the margin, which changes no sign step).
+    from_logits=...)``. Any other ``loss`` is a callable ``loss(y_onehot, logits) -> (N,)``
+    on the logits, such as :func:`margin_loss` (the model needs a dense layer named
+    ``"logits"``, as :func:`advlib.models.build_cnn` models have); ``from_logits`` then
+    changes nothing, and ``temperature`` must stay ``None`` (it would only rescale the
+    logits, which changes no step of a sign attack).
     """
-    loss = _check_loss(loss)
-    if loss == "cross_entropy":
+    if loss is None:
         return input_gradient_function(model, temperature=temperature, from_logits=from_logits)
+    if not callable(loss):
+        raise ValueError(
+            f"loss must be None (the cross-entropy of the softmax output) or a callable "
+            f"loss(y_onehot, logits) such as advlib.strong_attacks.margin_loss, got {loss!r}"
+        )
     if temperature is not None:
         raise ValueError(
-            "temperature must be None with loss='margin': dividing the logits by a temperature "
-            "only rescales the margin and changes no step of a sign attack"
+            "temperature must be None with a loss on the logits: dividing the logits by a "
+            "temperature only rescales them and changes no step of a sign attack"
         )
-    if model in _MARGIN_GRADIENT_FUNCTIONS:
-        return _MARGIN_GRADIENT_FUNCTIONS[model]
+    per_model = _LOGIT_GRADIENT_FUNCTIONS.setdefault(model, {})
+    if loss in per_model:
+        return per_model[loss]
     target = _models.logits_model(model)
 
     @tf.function(reduce_retracing=True)
@@ -79,37 +85,13 @@ def loss_gradient_function(model, *, loss="cross_entropy", temperature=None, fro
         with tf.GradientTape() as tape:
             tape.watch(x_batch)
             logits = tf.cast(target(x_batch, training=False), tf.float32)
-            margins = margin_loss(y_batch, logits)
+            losses = loss(y_batch, logits)
         # Examples do not interact at inference time, so the gradient of the summed loss
         # holds each example's own input gradient.
-        return tape.gradient(margins, x_batch), margins
+        return tape.gradient(losses, x_batch), losses
 
-    _MARGIN_GRADIENT_FUNCTIONS[model] = gradient_and_loss
+    per_model[loss] = gradient_and_loss
     return gradient_and_loss
-
-
-def _check_loss(loss):
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    return loss
-
-
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def _check_step_size(step_size, eps, steps):
-    if step_size is None:
-        return DEFAULT_STEP_SIZE_FACTOR * eps / steps
-    try:
-        value = float(step_size)
-    except (TypeError, ValueError):
-        raise ValueError(f"step_size must be a positive number or None, got {step_size!r}") from None
-    if not np.isfinite(value) or value <= 0.0:
-        raise ValueError(f"step_size must be a positive finite number or None, got {step_size!r}")
-    return value
 
 
 def _sign_of_mean_gradient(gradient_and_loss, x_batch, y_batch, samples):
@@ -128,15 +110,62 @@ def _sign_of_mean_gradient(gradient_and_loss, x_batch, y_batch, samples):
     return np.sign(total)
 
 
-def _sign_gradient_ascent(
-    model, x, y, eps, *, samples, steps, step_size, random_start, seed, temperature, from_logits, loss, clip, batch_size
+def eot_pgd(
+    model,
+    x,
+    y,
+    eps,
+    *,
+    samples=10,
+    steps=10,
+    step_size=None,
+    random_start=True,
+    seed=None,
+    temperature=None,
+    from_logits=False,
+    loss=None,
+    clip=(0.0, 1.0),
+    batch_size=DEFAULT_BATCH_SIZE,
 ):
-    """The loop shared by every attack here; arguments as in :func:`eot_pgd`."""
+    """PGD with Expectation over Transformation (Athalye et al.): each step follows a mean gradient.
+
+    Starting at ``x`` (or at ``x`` plus uniform noise in ``[-eps, eps]`` when
+    ``random_start``), repeat ``steps`` times: ``x_adv += step_size * sign(mean gradient)``,
+    project onto ``[x - eps, x + eps]``, clip to ``clip``. The last iterate is returned.
+    For a model with randomness in its forward pass, such as
+    :func:`advlib.models.with_input_noise` (fresh noise on every call), one gradient is
+    the gradient for one draw of the noise; each step here takes the sign of the gradient
+    summed over ``samples`` forward/backward passes, a Monte-Carlo estimate of the
+    gradient of the *expected* loss, which the defence cannot hide. On a deterministic
+    model every sample is the same, so ``samples`` only costs time.
+
+    Args:
+        model: a Keras model returning softmax probabilities ``(N, classes)``.
+        x: float images ``(N, 32, 32, 3)`` in [0, 1] (in ``clip`` when it is given).
+        y: true labels, integers ``(N,)`` or one-hot ``(N, classes)``.
+        eps: the L-inf radius of the ball, ``>= 0``.
+        samples: forward/backward passes per step, an integer ``>= 1``. The noise is the
+            model's own (seed it in the model); ``seed`` here only seeds the random start.
+        steps: number of gradient steps, an integer ``>= 1``.
+        step_size: the L-inf size of each step, ``> 0``; ``None`` means ``2.5 * eps / steps``.
+        random_start: start from a uniformly random point of the ball (drawn once for all
+            of ``x``, so the result does not depend on ``batch_size``).
+        seed: seed of the random start; ``None`` draws a fresh one.
+        temperature, from_logits: as for :func:`advlib.attacks.fgsm`.
+        loss: ``None`` (FGSM's cross-entropy of the softmax output) or a callable
+            ``loss(y_onehot, logits)`` such as :func:`margin_loss`.
+        clip: ``(low, high)`` bounds for the result, or ``None`` for no clipping.
+        batch_size: images per gradient computation; only memory depends on it.
+
+    Returns:
+        float32 ``x_adv`` with the shape of ``x``, ``|x_adv - x| <= eps`` everywhere and
+        inside ``clip``.
+    """
     eps = _attacks._check_eps(eps)
     clip = _attacks._check_clip(clip)
     batch_size = _attacks._check_batch_size(batch_size)
-    samples = _check_count(samples, "samples")
-    steps = _check_count(steps, "steps")
+    samples = validate.positive_int(samples, "samples")
+    steps = validate.positive_int(steps, "steps")
     step_size = _check_step_size(step_size, eps, steps)
     x = check_images(x, clip)
     y_onehot = check_labels(y, len(x), _attacks._num_classes(model))
@@ -174,164 +203,32 @@ def _sign_gradient_ascent(
     return x_adv
 
 
-def pgd(
-    model,
-    x,
-    y,
-    eps,
-    *,
-    steps=10,
-    step_size=None,
-    random_start=True,
-    seed=None,
-    temperature=None,
-    from_logits=False,
-    loss="cross_entropy",
-    clip=(0.0, 1.0),
-    batch_size=DEFAULT_BATCH_SIZE,
-):
+
+
+def pgd(model, x, y, eps, *, steps=10, seed=None, **options):
     """Projected gradient descent on the loss (Madry et al.): iterated FGSM inside the eps-ball.
 
-    Starting at ``x`` (or at ``x`` plus uniform noise in ``[-eps, eps]`` when
-    ``random_start``), repeat ``steps`` times: ``x_adv += step_size * sign(grad)``, project
-    onto ``[x - eps, x + eps]``, clip to ``clip``. The last iterate is returned.
-
-    Args:
-        model: a Keras model returning softmax probabilities ``(N, classes)``.
-        x: float images ``(N, 32, 32, 3)`` in [0, 1] (in ``clip`` when it is given).
-        y: true labels, integers ``(N,)`` or one-hot ``(N, classes)``.
-        eps: the L-inf radius of the ball, ``>= 0``.
-        steps: number of gradient steps, an integer ``>= 1``.
-        step_size: the L-inf size of each step, ``> 0``; ``None`` means
-            ``2.5 * eps / steps``.
-        random_start: start from a uniformly random point of the ball (drawn once for
-            all of ``x``; the same ``seed`` gives the same start and hence the same
-            result).
-        seed: seed of the random start; ``None`` draws a fresh one.
-        temperature, from_logits: as for :func:`advlib.attacks.fgsm`.
-        loss: ``"cross_entropy"`` (FGSM's loss) or ``"margin"`` (:func:`margin_loss` of
-            the logits, see :func:`loss_gradient_function`).
-        clip: ``(low, high)`` bounds for the result, or ``None`` for no clipping.
-        batch_size: images per gradient computation; only memory depends on it.
-
-    Returns:
-        float32 ``x_adv`` with the shape of ``x``, ``|x_adv - x| <= eps`` everywhere and
-        inside ``clip``. ``pgd(..., steps=1, random_start=False, step_size=eps)`` equals
-        :func:`advlib.attacks.fgsm` ``(..., eps)`` exactly.
+    :func:`eot_pgd` with one sample per step; ``options`` are its other keyword arguments
+    (``step_size``, ``random_start``, ``temperature``, ``from_logits``, ``loss``,
+    ``clip``, ``batch_size``). ``pgd(..., steps=1, random_start=False, step_size=eps)``
+    equals :func:`advlib.attacks.fgsm` ``(..., eps)`` exactly.
     """
-    return eot_pgd(
-        model,
-        x,
-        y,
-        eps,
-        samples=1,
-        steps=steps,
-        step_size=step_size,
-        random_start=random_start,
-        seed=seed,
-        temperature=temperature,
-        from_logits=from_logits,
-        loss=loss,
-        clip=clip,
-        batch_size=batch_size,
-    )
+    return eot_pgd(model, x, y, eps, samples=1, steps=steps, seed=seed, **options)
 
 
-def eot_pgd(
-    model,
-    x,
-    y,
-    eps,
-    *,
-    samples=10,
-    steps=10,
-    step_size=None,
-    random_start=True,
-    seed=None,
-    temperature=None,
-    from_logits=False,
-    loss="cross_entropy",
-    clip=(0.0, 1.0),
-    batch_size=DEFAULT_BATCH_SIZE,
-):
-    """PGD with Expectation over Transformation (Athalye et al.): each step follows a mean gradient.
-
-    For a model with randomness in its forward pass, such as
-    :func:`advlib.models.with_input_noise` (fresh noise on every call), one gradient is
-    the gradient for one draw of the noise; its sign can be wrong wherever the noise
-    matters. Here each step takes the sign of the gradient averaged over ``samples``
-    forward/backward passes, a Monte-Carlo estimate of the gradient of the *expected*
-    loss, which the defence cannot hide. On a deterministic model every sample is the
-    same, so ``samples`` only costs time, and ``samples=1`` is :func:`pgd`.
-
-    Args:
-        samples: forward/backward passes per step, an integer ``>= 1``. The noise is the
-            model's own (seed it in the model, e.g. ``with_input_noise(..., seed=...)``);
-            ``seed`` here only seeds the random start.
-        Everything else: as for :func:`pgd`.
-
-    Returns:
-        float32 ``x_adv`` with the shape of ``x``, within ``eps`` of ``x`` and in ``clip``.
-    """
-    return _sign_gradient_ascent(
-        model,
-        x,
-        y,
-        eps,
-        samples=samples,
-        steps=steps,
-        step_size=step_size,
-        random_start=random_start,
-        seed=seed,
-        temperature=temperature,
-        from_logits=from_logits,
-        loss=loss,
-        clip=clip,
-        batch_size=batch_size,
-    )
-
-
-def eot_fgsm(
-    model,
-    x,
-    y,
-    eps=0.01,
-    *,
-    samples=10,
-    temperature=None,
-    from_logits=False,
-    loss="cross_entropy",
-    clip=(0.0, 1.0),
-    batch_size=DEFAULT_BATCH_SIZE,
-):
+def eot_fgsm(model, x, y, eps=0.01, *, samples=10, **options):
     """One FGSM step along the sign of the gradient averaged over ``samples`` passes.
 
-    ``x_adv = clip(x + eps * sign(mean of samples gradients))``: the same as
-    ``eot_pgd(..., steps=1, step_size=eps, random_start=False)``, and, with
-    ``samples=1`` (or any ``samples`` on a deterministic model), the same as
-    :func:`advlib.attacks.fgsm`. Arguments as for :func:`eot_pgd`; ``eps >= 0``.
-
-    Returns:
-        float32 ``x_adv`` with the shape of ``x``, within ``eps`` of ``x`` and in ``clip``.
+    ``x_adv = clip(x + eps * sign(mean of samples gradients))``: :func:`eot_pgd` with one
+    step of size ``eps`` and no random start; with ``samples=1`` (or any ``samples`` on a
+    deterministic model) the same as :func:`advlib.attacks.fgsm`. ``options``: as for
+    :func:`eot_pgd` (``temperature``, ``from_logits``, ``loss``, ``clip``, ``batch_size``).
     """
     eps = _attacks._check_eps(eps)
-    return _sign_gradient_ascent(
-        model,
-        x,
-        y,
-        eps,
-        samples=samples,
-        steps=1,
-        # An explicit step_size must be > 0, but eps = 0 is a valid (no-op) FGSM: it goes
-        # through the default instead, 2.5 * 0 / 1 = 0.
-        step_size=eps if eps > 0 else None,
-        random_start=False,
-        seed=None,
-        temperature=temperature,
-        from_logits=from_logits,
-        loss=loss,
-        clip=clip,
-        batch_size=batch_size,
+    # An explicit step_size must be > 0, but eps = 0 is a valid (no-op) FGSM: it goes
+    # through the default instead, 2.5 * 0 / 1 = 0.
+    return eot_pgd(
+        model, x, y, eps, samples=samples, steps=1, step_size=eps if eps > 0 else None, random_start=False, **options
     )
 
 

@@ -14,45 +14,14 @@ killed resumes at the first unfinished epoch instead of starting again.
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from advlib import attacks, models
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Hyper-parameters shared by every recipe.
-
-    The optimizer is Adam with a linear warm-up to ``learning_rate`` over
-    ``warmup_epochs`` and a cosine decay to zero by the last epoch. The report does not
-    give its optimizer or schedule; this one reaches its clean accuracy in few epochs.
-    """
-
-    epochs: int = 20
-    batch_size: int = 128
-    learning_rate: float = 2e-3
-    warmup_epochs: int = 1
-    seed: int = 0
-    eps: float = 0.01
-
-    def __post_init__(self):
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        if not isinstance(self.warmup_epochs, int) or not 0 <= self.warmup_epochs < self.epochs:
-            raise ValueError(f"warmup_epochs must be an integer in [0, epochs), got {self.warmup_epochs!r}")
-        if not self.eps >= 0:
-            raise ValueError(f"eps must be non-negative, got {self.eps!r}")
-
-    def to_dict(self):
-        return asdict(self)
+from advlib import attacks, models, store
+from advlib.data import one_hot  # noqa: F401 (the recipes' targets; re-exported for callers)
+from advlib.registry import TrainingConfig  # noqa: F401 (part of this module's API)
 
 
 def augmentation(seed=0):
@@ -120,15 +89,6 @@ _STATE_WEIGHTS = "state.weights.h5"
 _STATE_JSON = "state.json"
 
 
-def _atomic_write_json(path, data):
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def save_checkpoint(model, directory, epochs_done, history):
     """Write weights (with optimizer state) and history for ``epochs_done`` finished epochs.
 
@@ -140,7 +100,7 @@ def save_checkpoint(model, directory, epochs_done, history):
     temporary = os.path.join(directory, f"tmp-{os.getpid()}.weights.h5")
     model.save_weights(temporary)
     os.replace(temporary, weights_path)
-    _atomic_write_json(os.path.join(directory, _STATE_JSON), {"epochs_done": epochs_done, "history": history, "weights": os.path.basename(weights_path)})
+    store.write_json_atomically(os.path.join(directory, _STATE_JSON), {"epochs_done": epochs_done, "history": history, "weights": os.path.basename(weights_path)})
     # Older epochs are no longer needed once the new state is in place.
     for name in os.listdir(directory):
         if name.endswith(".weights.h5") and name != os.path.basename(weights_path):
@@ -224,9 +184,6 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
 # --- recipes -----------------------------------------------------------------------------
 
 
-def one_hot(labels, num_classes=10):
-    """Integer labels ``(N,)`` as float32 one-hot rows ``(N, num_classes)``."""
-    return np.eye(num_classes, dtype=np.float32)[np.asarray(labels)]
 
 
 def train_baseline(x, y, config, *, temperature=1.0, **fit_arguments):

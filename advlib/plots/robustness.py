@@ -1,17 +1,14 @@
-"""Figures and small tables for the chapter beyond the report (stronger attacks and the audit).
+"""Figures for the chapter beyond the report (stronger attacks and the audit).
 
 - :func:`eps_sweep`: accuracy against eps, one panel per attack (FGSM, PGD, ...), one line
   per model, the same colour and line style for a model in every panel.
 - :func:`audit_heatmap`: a models-by-symptoms grid of :mod:`advlib.audit` results
   (flagged / ok / not checked), with the status written in each cell.
-- :class:`Table`: a minimal table that renders as HTML in notebooks and as text elsewhere,
-  for the audit summary and the goal checklist.
 
 Every figure labels its axes, uses :data:`advlib.plots.COLORS` (Okabe-Ito), and returns the
 Matplotlib figure; nothing is drawn at import time.
 """
 
-from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -155,44 +152,3 @@ def audit_heatmap(status_by_model, symptoms, *, title=None, figsize=None):
         axis.set_title(title)
     figure.tight_layout()
     return figure
-
-
-class Table:
-    """A small table: ``Table(header, rows, caption)`` renders as HTML in notebooks, text elsewhere.
-
-    ``rows`` is a list of sequences as long as ``header``; floats are shown with three
-    decimals, ``None`` as a dash, everything else with ``str``.
-    """
-
-    def __init__(self, header, rows, caption=""):
-        self.header = list(header)
-        self.rows = [list(row) for row in rows]
-        for row in self.rows:
-            if len(row) != len(self.header):
-                raise ValueError(f"row {row!r} has {len(row)} cells for {len(self.header)} columns")
-        self.caption = caption
-
-    @staticmethod
-    def _text(value):
-        if value is None:
-            return "-"
-        if isinstance(value, (float, np.floating)):
-            return f"{value:.3f}"
-        return str(value)
-
-    def __str__(self):
-        lines = [self.caption] if self.caption else []
-        lines.append(" | ".join(self.header))
-        lines.extend(" | ".join(self._text(value) for value in row) for row in self.rows)
-        return "\n".join(lines)
-
-    def __repr__(self):
-        return str(self)
-
-    def _repr_html_(self):
-        head = "".join(f"<th>{escape(name)}</th>" for name in self.header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{escape(self._text(value))}</td>" for value in row) + "</tr>" for row in self.rows
-        )
-        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
-        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,0 +1,146 @@
+"""Words and tables for the book and the command line, computed from numbers.
+
+One :class:`Table` class renders every table (HTML in notebooks, text elsewhere); the
+phrase helpers turn a comparison of numbers into the words a sentence needs, so that a
+verb is chosen by the numbers, never before them. Pure Python: no TensorFlow.
+"""
+
+from html import escape
+from numbers import Real
+
+from advlib import registry
+
+
+class Table:
+    """A small table: ``Table(header, rows, caption)`` renders as HTML in notebooks, text elsewhere.
+
+    ``rows`` is a list of sequences as long as ``header``; floats are shown with three
+    decimals, ``None`` as a dash, everything else with ``str``. ``values`` is optional
+    data a caller keeps with the table (e.g. ``{measurement key: our value}``).
+    """
+
+    def __init__(self, header, rows, caption="", values=None):
+        self.header = list(header)
+        self.rows = [list(row) for row in rows]
+        for row in self.rows:
+            if len(row) != len(self.header):
+                raise ValueError(f"row {row!r} has {len(row)} cells for {len(self.header)} columns")
+        self.caption = caption
+        self.values = dict(values or {})
+
+    @staticmethod
+    def _text(value):
+        if value is None:
+            return "-"
+        if isinstance(value, Real) and not isinstance(value, (bool, int)):
+            return f"{value:.3f}"
+        return str(value)
+
+    def __str__(self):
+        lines = [self.caption] if self.caption else []
+        lines.append(" | ".join(self.header))
+        lines.extend(" | ".join(self._text(value) for value in row) for row in self.rows)
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{escape(name)}</th>" for name in self.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(self._text(value))}</td>" for value in row) + "</tr>" for row in self.rows
+        )
+        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
+        # Wide tables scroll inside the page instead of overflowing it.
+        return f'<div style="overflow-x:auto"><table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def comparison_table(rows, caption):
+    """The report-vs-book :class:`Table` of ``rows`` ``(measurement, our value)``; ``.values`` holds ours by key."""
+    cells = []
+    for measurement, ours in rows:
+        if measurement.report is not None:
+            report, difference = f"{measurement.report:.3f}", f"{ours - measurement.report:+.3f}"
+        else:
+            report, difference = measurement.report_note or "-", "-"
+        cells.append([measurement.description, report, f"{ours:.3f}", difference])
+    values = {measurement.key: ours for measurement, ours in rows}
+    return Table(["Measurement", "Report", "This book", "Difference"], cells, caption, values=values)
+
+
+# ------------------------------------------------------------------------------ phrases
+
+
+def relation(ours, other):
+    """"higher than", "lower than" or "equal to": how ``ours`` compares with ``other``."""
+    if ours > other:
+        return "higher than"
+    if ours < other:
+        return "lower than"
+    return "equal to"
+
+
+def closeness(value, reference, *, same=0.01, slight=0.05, clear=0.1):
+    """How ``value`` stands to ``reference``: "about the same as", "above", "only slightly below", "below", "far below".
+
+    Differences under ``same`` count as the same; below the reference the words grow
+    with the gap (``slight``, ``clear`` are the boundaries).
+    """
+    difference = reference - value
+    if abs(difference) < same:
+        return "about the same as"
+    if difference < 0:
+        return "above"
+    return "only slightly below" if difference < slight else ("below" if difference < clear else "far below")
+
+
+def flagged_phrase(report):
+    """"is flagged (zero gradients, ...)" or "is not flagged", for an :class:`advlib.audit_report.AuditReport`."""
+    flags = report.flags
+    return f"is flagged ({', '.join(flag.replace('_', ' ') for flag in flags)})" if flags else "is not flagged"
+
+
+def listing(names, empty="none"):
+    """``"a, b and c"``; ``empty`` when there are none."""
+    names = list(names)
+    if not names:
+        return empty
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------------- where numbers come from
+
+
+def source_kind(description):
+    """The kind of data a recorded source description names, without any path of a machine.
+
+    ``"a local JPEG copy of CIFAR-10"``, ``"the official CIFAR-10"`` (downloaded or a
+    local copy of the official release), or the description itself when unknown.
+    """
+    text = description or ""
+    if "JPEG" in text:
+        return "a local JPEG copy of CIFAR-10"
+    if "PNG" in text:
+        return "a local PNG copy of CIFAR-10"
+    if "official" in text or "keras.datasets" in text:
+        return "the official CIFAR-10"
+    return text or "not recorded"
+
+
+def data_sources(entries):
+    """The kinds of data recorded in saved entries (models, measurements or studies), as one phrase.
+
+    Saved numbers may come from another source than the one this process would load (the
+    shipped full-profile results were measured on the offline JPEG copy, a Colab reader
+    loads the official data), so tables say where their numbers were measured.
+    """
+    kinds = sorted({source_kind(entry.get("data_source")) for entry in entries})
+    return " and ".join(kinds) if kinds else "nothing saved yet"
+
+
+def describe_profile(profile, data_source):
+    """One line for a caption or log: profile, sizes, epochs and the kind of data (``data_source``)."""
+    profile = registry.get_profile(profile)
+    sizes = "all 50,000 training and 10,000 test images" if profile.per_class is None else (
+        f"{profile.per_class[0]} training and {profile.per_class[1]} test images per class"
+    )
+    return f"profile {profile.name!r}: {sizes}, {profile.epochs} epochs; data: {source_kind(data_source)}"
