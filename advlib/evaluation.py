@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from advlib import attacks
 
-DEFAULT_BATCH_SIZE = 1000
+# One batch size for predictions and attacks; only memory depends on it.
+DEFAULT_BATCH_SIZE = attacks.DEFAULT_BATCH_SIZE
 
 
 def predict_probabilities(model, x, *, batch_size=DEFAULT_BATCH_SIZE):
@@ -72,7 +73,7 @@ def perturbed_accuracy(
     *,
     attack_model=None,
     temperature=None,
-    batch_size=attacks.DEFAULT_BATCH_SIZE,
+    batch_size=DEFAULT_BATCH_SIZE,
 ):
     """Accuracy of ``model`` on FGSM images made from ``attack_model``'s gradients.
 
@@ -107,6 +108,17 @@ class GradientNorms:
         return float(np.mean(self.norms == 0.0))
 
     @property
+    def median_correct(self):
+        """Median norm over the correctly classified images (NaN if there are none).
+
+        Only a correctly classified image can be made wrong, so this is the gradient size
+        that matters to an attacker (the report's Figs. 4-6 look at the same images).
+        """
+        if not self.correct.any():
+            return float("nan")
+        return float(np.median(self.norms[self.correct]))
+
+    @property
     def zero_fraction_correct(self):
         """Like :attr:`zero_fraction`, over the correctly classified images only."""
         if not self.correct.any():
@@ -114,7 +126,7 @@ class GradientNorms:
         return float(np.mean(self.norms[self.correct] == 0.0))
 
 
-def gradient_norms(model, x, y, *, temperature=None, batch_size=attacks.DEFAULT_BATCH_SIZE):
+def gradient_norms(model, x, y, *, temperature=None, batch_size=DEFAULT_BATCH_SIZE):
     """Per-example norms of exactly the gradient :func:`advlib.attacks.fgsm` takes the sign of.
 
     Returns a :class:`GradientNorms` with the norms, a correctly-classified mask and the

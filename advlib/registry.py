@@ -31,8 +31,6 @@ REPORT = "Ari van Everdingen, Convolutional Neural Networks and Adversarial Exam
 ARCHITECTURE = "report-table-1/bn-momentum-0.9/dropout-0.2-0.3-0.4/relu-before-bn"
 
 
-# ----------------------------------------------------------------------------- profiles
-
 
 @dataclass(frozen=True)
 class Profile:
@@ -80,8 +78,6 @@ def active_profile(name=None):
     return get_profile(name or os.environ.get("ADVLIB_PROFILE") or "full")
 
 
-# ----------------------------------------------------------------------- training config
-
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -112,8 +108,6 @@ class TrainingConfig:
     def to_dict(self):
         return asdict(self)
 
-
-# ------------------------------------------------------------------------------- models
 
 # Recipes whose training function accepts ``initial_weights`` (see ModelSpec.start_from).
 WARM_START_RECIPES = ("robust_fast_at",)
@@ -261,8 +255,6 @@ def models_needed(names):
     return [name for name in MODELS if name in needed]
 
 
-# ----------------------------------------------------------------------------- identity
-
 
 def training_config(profile, spec=None):
     """The :class:`TrainingConfig` of a registry model (``spec``) on a profile.
@@ -303,6 +295,19 @@ def model_config(name, profile):
     """
     profile = get_profile(profile)
     spec = get_spec(name)
+    return _config(spec, profile, _dependency_hashes(spec, profile))
+
+
+def _dependency_hashes(spec, profile):
+    """``(("teacher", hash), ("start_from", hash))`` for the models ``spec`` builds on (None where none)."""
+    return tuple(
+        (role, None if other is None else model_hash(other, profile))
+        for role, other in (("teacher", spec.teacher), ("start_from", spec.start_from))
+    )
+
+
+def _config(spec, profile, dependency_hashes):
+    hashes = dict(dependency_hashes)
     config = {
         "name": spec.name,
         "recipe": spec.recipe,
@@ -315,29 +320,31 @@ def model_config(name, profile):
     if spec.options:
         config["options"] = dict(spec.options)
     if spec.teacher:
-        config["teacher"] = {"name": spec.teacher, "config_hash": model_hash(spec.teacher, profile)}
+        config["teacher"] = {"name": spec.teacher, "config_hash": hashes["teacher"]}
         config["soft_label_temperature"] = spec.temperature
     if spec.start_from:
-        config["start_from"] = {"name": spec.start_from, "config_hash": model_hash(spec.start_from, profile)}
+        config["start_from"] = {"name": spec.start_from, "config_hash": hashes["start_from"]}
     return config
 
 
 @lru_cache(maxsize=None)
-def _model_hash(name, profile):
-    return config_hash(model_config(name, profile))
+def _hash_of(spec, profile, dependency_hashes):
+    # Keyed on the values that make the config (the spec, the profile and the hashes of
+    # the models it builds on), so a changed registry entry can never return a stale hash.
+    return config_hash(_config(spec, profile, dependency_hashes))
 
 
 def model_hash(name, profile):
     """The 12-character config hash of registry model ``name`` on ``profile`` (cached)."""
-    return _model_hash(name, get_profile(profile))
+    profile = get_profile(profile)
+    spec = get_spec(name)
+    return _hash_of(spec, profile, _dependency_hashes(spec, profile))
 
 
 def model_hashes(names, profile):
     """``{name: model_hash(name, profile)}`` for several models."""
     return {name: model_hash(name, profile) for name in names}
 
-
-# -------------------------------------------------------------------------------- views
 
 # The amplitude of the final model's input noise (section 8): the report's eps.
 DEFAULT_NOISE = 0.01

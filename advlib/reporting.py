@@ -2,19 +2,40 @@
 
 :func:`format_report` puts the report's value beside ours for every measurement of
 :mod:`advlib.catalogue` and ends with the seed study (:func:`format_seed_study`);
+:func:`format_scorecard` judges the report's claims (:mod:`advlib.claims`) on those numbers;
 :func:`format_studies` shows chapter 9's eps sweeps and masking audits from
 :mod:`advlib.studies`; :func:`full_report` joins them with the expectations of
 :mod:`advlib.expectations`. Each names what is missing and the command that computes it.
 Nothing here imports TensorFlow.
 """
 
-from advlib import expectations, measurements, registry, statistics, studies, text
+from advlib import expectations, measurements, registry, scorecard, statistics, studies, text
 
 
 def full_report(profile):
-    """Everything ``python -m advlib report`` prints: measurements, seed study, studies, expectations."""
-    parts = [format_report(profile), format_studies(profile), expectations.format_expectations(profile)]
+    """Everything ``python -m advlib report`` prints: measurements, seed study, scorecard, studies, expectations."""
+    parts = [format_report(profile), format_scorecard(profile), format_studies(profile), expectations.format_expectations(profile)]
     return "\n\n".join(parts)
+
+
+def format_scorecard(profile):
+    """The reproduction scorecard as text, from saved results only (never training or measuring).
+
+    A line per claim of :data:`advlib.claims.CLAIMS` (id, verdict, our value, its 95%
+    interval and the reason), then the number of claims with each verdict; a claim
+    whose numbers are not saved yet is "not tested".
+    """
+    profile = registry.get_profile(profile)
+    saved = measurements.load_saved(profile)
+    rows = scorecard.from_saved(saved, measurements.seed_values(profile, saved))
+    source = text.data_sources(saved.values())
+    lines = [
+        f"Reproduction scorecard: the report's claims judged on our saved numbers ({text.describe_profile(profile, source)})",
+        scorecard.to_text(rows).rstrip("\n"),
+    ]
+    if any(row.verdict == scorecard.NOT_TESTED for row in rows):
+        lines.append(f"Claims not tested lack saved numbers; run: python -m advlib reproduce --profile {profile.name}")
+    return "\n".join(lines)
 
 
 def format_seed_study(profile):

@@ -1,11 +1,13 @@
 """The book's statistics: binomial intervals, error bars over seeds, Welch's t and a permutation test.
 
-* :func:`wilson_interval`: the 95% interval of an accuracy measured on ``n`` test images.
+* :func:`wilson_interval`: the 95% interval of an accuracy measured on ``n`` test images;
+  :func:`difference_interval`: a conservative 95% interval of the difference of two.
 * The seed study trains each of a few recipes with several seeds (see
   :data:`advlib.registry.SEED_STUDY`). :func:`seed_statistic` summarises one recipe's
   accuracies, :func:`compare_seeds` asks whether the difference between two recipes'
   means is larger than the spread between seeds (with Welch's t), and
-  :func:`permutation_test` gives the exact permutation p-value of that difference.
+  :func:`permutation_test` gives the exact permutation p-value of that difference;
+  :func:`t_quantile` gives Student's t quantile for Welch's interval of the difference.
 
 Everything here is plain arithmetic on floats (NumPy only): no TensorFlow, no files;
 :func:`advlib.measurements.seed_values` feeds it the saved accuracies.
@@ -13,9 +15,12 @@ Everything here is plain arithmetic on floats (NumPy only): no TensorFlow, no fi
 
 import itertools
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from advlib import validate
 
 
 @dataclass(frozen=True)
@@ -198,3 +203,54 @@ def wilson_interval(accuracy, size, z=1.959963984540054):
 def sampling_error(accuracy, size):
     """The standard error ``sqrt(p (1 - p) / n)`` of an accuracy ``p`` measured on ``n`` images."""
     return float(math.sqrt(accuracy * (1 - accuracy) / size))
+
+
+def difference_interval(first, first_size, second, second_size, scale=1.0):
+    """Conservative 95% interval ``(low, high)`` of ``first - scale * second``.
+
+    ``first`` and ``second`` are accuracies in [0, 1] on ``first_size`` and
+    ``second_size`` (>= 1) test images; ``scale`` > 0. With the Wilson intervals
+    (:func:`wilson_interval`) ``(l1, u1)`` and ``(l2, u2)`` the result is
+    ``(l1 - scale * u2, u1 - scale * l2)``: the difference minus/plus the sum of the
+    half-widths. It stays valid however the two numbers are correlated (the same test
+    images, often the same model), so it is wider than a Newcombe interval for
+    independent samples; it is not a Newcombe interval.
+    """
+    scale = validate.positive_number(scale, "scale")
+    low1, high1 = wilson_interval(first, first_size)
+    low2, high2 = wilson_interval(second, second_size)
+    return low1 - scale * high2, high1 - scale * low2
+
+
+def _t_half_area(x, df, points=4001):
+    """``P(0 <= T <= x)`` for Student's t with ``df`` degrees of freedom (Simpson's rule)."""
+    grid = np.linspace(0.0, x, points)
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    density = np.exp(log_norm - (df + 1) / 2 * np.log1p(grid * grid / df))
+    step = x / (points - 1)
+    return float(step / 3 * (density[0] + density[-1] + 4 * density[1:-1:2].sum() + 2 * density[2:-1:2].sum()))
+
+
+def t_quantile(probability, df):
+    """The ``probability`` quantile of Student's t with ``df`` (> 0, may be fractional) degrees of freedom.
+
+    ``probability`` in [0.5, 0.9999]; found by bisection on the numerically integrated
+    density (accurate to about 1e-6 there). ``t_quantile(0.975, 2)`` is 4.3027; the
+    Welch 95% interval of a difference of means is ``d ± t_quantile(0.975, df) * se``.
+    """
+    if isinstance(probability, bool) or not isinstance(probability, numbers.Real) or not 0.5 <= probability <= 0.9999:
+        raise ValueError(f"probability must be a number in [0.5, 0.9999], got {probability!r}")
+    df = validate.positive_number(df, "degrees of freedom")
+    target = probability - 0.5
+    if target == 0:
+        return 0.0
+    low, high = 0.0, 2.0
+    while _t_half_area(high, df) < target:
+        low, high = high, high * 2
+    for _ in range(60):
+        middle = (low + high) / 2
+        if _t_half_area(middle, df) < target:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2

@@ -18,6 +18,7 @@ References: Madry et al. 2018 (PGD), Athalye, Carlini & Wagner 2018 (EOT, obfusc
 gradients), Carlini & Wagner 2017 (margin loss), Papernot et al. 2016 (transfer).
 """
 
+import inspect
 import weakref
 
 import numpy as np
@@ -92,6 +93,12 @@ def loss_gradient_function(model, *, loss=None, temperature=None, from_logits=Fa
 
     per_model[loss] = gradient_and_loss
     return gradient_and_loss
+
+
+def _check_step_size(step_size, eps, steps):
+    if step_size is None:
+        return DEFAULT_STEP_SIZE_FACTOR * eps / steps
+    return validate.positive_number(step_size, "step_size")
 
 
 def _sign_of_mean_gradient(gradient_and_loss, x_batch, y_batch, samples):
@@ -230,6 +237,20 @@ def eot_fgsm(model, x, y, eps=0.01, *, samples=10, **options):
     return eot_pgd(
         model, x, y, eps, samples=samples, steps=1, step_size=eps if eps > 0 else None, random_start=False, **options
     )
+
+
+def _show_signature(wrapper, target, fixed):
+    """Give ``wrapper`` (which passes ``**options`` on to ``target``) the signature it really has.
+
+    ``help()`` and :func:`advlib.attack_registry.run` then see every option by name, minus
+    the ``fixed`` ones the wrapper sets itself.
+    """
+    parameters = [p for p in inspect.signature(target).parameters.values() if p.name not in fixed]
+    wrapper.__signature__ = inspect.Signature(parameters)
+
+
+_show_signature(pgd, eot_pgd, {"samples"})
+_show_signature(eot_fgsm, eot_pgd, {"steps", "step_size", "random_start", "seed"})
 
 
 def _input_shape(model):

@@ -19,14 +19,14 @@ import time
 from dataclasses import dataclass
 
 from advlib import catalogue, experiments, measurements, registry, store, validate
+from advlib.audit import DEFAULT_EPS_VALUES as AUDIT_EPS_VALUES
 from advlib.registry import View
 
-# Eps in pixel units of 1/255 up to the 8/255 common for CIFAR-10; 0 gives the clean accuracy.
-DEFAULT_EPS_VALUES = (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255)
+# The audit's eps values (1/255 up to the 8/255 common for CIFAR-10), and 0, which gives
+# the clean accuracy.
+DEFAULT_EPS_VALUES = (0.0, *AUDIT_EPS_VALUES)
 # Attacks of the eps sweep, by their names in advlib.attack_registry.
 SWEEP_ATTACKS = ("fgsm", "pgd")
-# The audit's PGD curve (its eps values without 0, as in advlib.audit).
-AUDIT_EPS_VALUES = DEFAULT_EPS_VALUES[1:]
 # Bumped when the way a study is computed changes, so old entries are not read.
 STUDY_FORMAT = 1
 KINDS = ("sweep", "audit")

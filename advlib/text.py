@@ -144,3 +144,32 @@ def describe_profile(profile, data_source):
         f"{profile.per_class[0]} training and {profile.per_class[1]} test images per class"
     )
     return f"profile {profile.name!r}: {sizes}, {profile.epochs} epochs; data: {source_kind(data_source)}"
+
+
+def candidate_phrase(name, checklist, values):
+    """One clause on a robust candidate against chapter 9's goal, from its :func:`advlib.expectations.goal_checklist`.
+
+    ``values`` holds the candidate's measurements by key. Whole-test-set accuracies get
+    four decimals (10,000 images on full), so that a value just below a bar never prints
+    as equal to it; subset accuracies get three.
+    """
+    met = sum(condition.met for condition in checklist)
+    verdict = "meets the goal" if met == len(checklist) else "does not meet the goal"
+    return (
+        f"{verdict}: it meets {met} of the {len(checklist)} conditions, with a clean accuracy of "
+        f"{values[name + '.clean']:.4f}, FGSM accuracy {values[name + '.fgsm']:.4f} on the whole test set "
+        f"({values[name + '.fgsm_subset']:.3f} on the subset), PGD {values[name + '.pgd']:.3f} and "
+        f"EOT-PGD {values[name + '.eot_pgd']:.3f} on the subset"
+    )
+
+
+def margin_phrase(value, bar, test_size, bar_label):
+    """``"above the report's 0.598 by 0.0003, 3 of the 10,000 test images"`` (or below / level with).
+
+    A margin this small is best read as a count of test images; ``bar_label`` names the bar.
+    """
+    margin = value - bar
+    images = round(abs(margin) * test_size)
+    side = "above" if margin > 0 else "below" if margin < 0 else "level with"
+    detail = f" by {abs(margin):.4f}, {images:,} of the {test_size:,} test images" if margin else ""
+    return f"{side} {bar_label} {bar:.3f}{detail}"

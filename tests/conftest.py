@@ -40,5 +40,4 @@ def linear_case():
 def results_folder(tmp_path, monkeypatch):
     """An empty results folder on the test profile, for hand-made measurements.json files."""
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("ADVLIB_PROFILE", "test")
     return tmp_path / "results" / "test"

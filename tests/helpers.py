@@ -22,8 +22,7 @@ def make_image_tree(root, train_per_class=12, test_per_class=4, seed=0):
 
 def saved_entry(key, value, profile="test"):
     """A measurements.json entry as ``measure()`` writes it, with the current hashes of the row's models."""
-    from advlib import experiments, measurements, results
+    from advlib import catalogue, registry
 
-    measurement = measurements.MEASUREMENTS_BY_KEY[key]
-    hashes = {name: results.config_hash(experiments.model_config(name, profile)) for name in measurement.models}
+    hashes = registry.model_hashes(catalogue.get(key).models, profile)
     return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}

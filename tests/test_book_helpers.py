@@ -1,30 +1,30 @@
-"""advlib.book: phrases, report-vs-book tables and key checks used by the chapters."""
+"""advlib.book and advlib.text: phrases, report-vs-book tables and key checks used by the chapters."""
 
 import json
 
 import pytest
 
-from advlib import book, measurements
+from advlib import book, catalogue, text
 from tests.helpers import saved_entry
 
 
 def test_relation_phrases():
-    assert book.relation(0.5, 0.4) == "higher than"
-    assert book.relation(0.4, 0.5) == "lower than"
-    assert book.relation(0.5, 0.5) == "equal to"
+    assert text.relation(0.5, 0.4) == "higher than"
+    assert text.relation(0.4, 0.5) == "lower than"
+    assert text.relation(0.5, 0.5) == "equal to"
 
 
 def test_comparison_table_shows_report_ours_and_difference():
     rows = [
-        (measurements.MEASUREMENTS_BY_KEY["baseline.fgsm"], 0.25),
-        (measurements.MEASUREMENTS_BY_KEY["random_every_epoch.fgsm"], 0.5),
+        (catalogue.MEASUREMENTS_BY_KEY["baseline.fgsm"], 0.25),
+        (catalogue.MEASUREMENTS_BY_KEY["random_every_epoch.fgsm"], 0.5),
     ]
-    table = book.ComparisonTable(rows, "caption")
+    table = text.comparison_table(rows, "caption")
     html = table._repr_html_()
     assert "<caption>caption</caption>" in html
     assert "<td>0.204</td><td>0.250</td><td>+0.046</td>" in html
     # A measurement the report does not give shows its note and no difference.
-    assert "<td>not run</td><td>0.500</td><td>—</td>" in html
+    assert "<td>not run</td><td>0.500</td><td>-</td>" in html
     assert table.values == {"baseline.fgsm": 0.25, "random_every_epoch.fgsm": 0.5}
     assert "0.204 | 0.250 | +0.046" in repr(table)
 
@@ -44,3 +44,25 @@ def test_compare_names_the_data_the_saved_numbers_came_from(results_folder):
     table = book.compare(["baseline.clean", "baseline.fgsm"], "test")
     assert table.values == {"baseline.clean": 0.5, "baseline.fgsm": 0.5}
     assert table.caption.endswith("data: hand-made)")
+
+
+def test_closeness_and_flag_phrases_follow_the_numbers():
+    assert text.closeness(0.500, 0.505) == "about the same as"
+    assert text.closeness(0.60, 0.50) == "above"
+    assert text.closeness(0.47, 0.50) == "only slightly below"
+    assert text.closeness(0.43, 0.50) == "below"
+    assert text.closeness(0.30, 0.50) == "far below"
+    assert text.listing([]) == "none" and text.listing(["a"]) == "a" and text.listing(["a", "b", "c"]) == "a, b and c"
+
+    class Report:
+        flags = ["zero_gradients", "accuracy_does_not_fall"]
+
+    assert text.flagged_phrase(Report()) == "is flagged (zero gradients, accuracy does not fall)"
+    Report.flags = []
+    assert text.flagged_phrase(Report()) == "is not flagged"
+
+
+def test_source_kind_never_names_a_path():
+    assert text.source_kind("image folder /work/shared/data/cifar10-jpeg (JPEG)") == "a local JPEG copy of CIFAR-10"
+    assert text.source_kind("the official CIFAR-10 (keras.datasets download)") == "the official CIFAR-10"
+    assert text.describe_profile("test", None).endswith("data: not recorded")

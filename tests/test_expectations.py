@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib import expectations, measurements
+from advlib import catalogue, expectations
 from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def test_every_expectation_reads_known_measurements_and_states_its_threshold():
     ]
     for expectation in expectations.EXPECTATIONS:
         assert expectation.measurements and all(
-            key in measurements.MEASUREMENTS_BY_KEY for key in expectation.measurements
+            key in catalogue.MEASUREMENTS_BY_KEY for key in expectation.measurements
         ), expectation.key
     # The statements quote the module's thresholds, so a changed constant changes the text too.
     statement = {expectation.key: expectation.statement for expectation in expectations.EXPECTATIONS}
@@ -46,7 +46,7 @@ def test_every_expectation_reads_known_measurements_and_states_its_threshold():
 
 
 def test_nothing_saved_means_nothing_measured(results_folder):
-    checked = expectations.check()
+    checked = expectations.check("test")
     assert {result.status for result in checked} == {expectations.NOT_MEASURED}
     assert all(result.values == {} for result in checked)
     assert checked[0].detail == "missing baseline.clean"
@@ -80,7 +80,7 @@ def test_values_that_do_not_hold(results_folder):
         "variant_student_t4.fgsm": 0.35, "variant_teacher_t1.fgsm": 0.35,
         "final_student.fgsm": 0.60, "final_student_noise.fgsm": 0.49,
     })
-    checked = expectations.check()
+    checked = expectations.check("test")
     assert {result.status for result in checked} == {expectations.DID_NOT_HOLD}
     by_key = {result.expectation.key: result for result in checked}
     assert "difference -0.100, needs within ±0.03" in by_key["2a"].detail
@@ -125,7 +125,7 @@ def test_boundary_values(results_folder, key, values, status):
 
 def test_one_missing_value_leaves_the_expectation_unmeasured(results_folder):
     _write(results_folder, {"baseline.clean": 0.85, "random_at.clean": 0.84, "random_at.fgsm": 0.5})
-    result = {result.expectation.key: result for result in expectations.check()}["2a"]
+    result = {result.expectation.key: result for result in expectations.check("test")}["2a"]
     assert result.status == expectations.NOT_MEASURED
     assert result.detail == "missing baseline.fgsm"
     assert result.values == {"baseline.clean": 0.85, "random_at.clean": 0.84, "random_at.fgsm": 0.5}
@@ -154,14 +154,15 @@ def test_bad_input_is_refused():
 
 def test_report_prints_the_block(results_folder):
     _write(results_folder, {"baseline.clean": 0.85, "baseline.fgsm": 0.70})
-    text = expectations.format_expectations()
+    text = expectations.format_expectations("test")
     assert text.splitlines()[0] == (
         "What we expected, and what held (profile test), 9 expectations: 1 held, 1 did not hold, 7 not measured yet"
     )
     assert "1b  did not hold" in text and "drop 0.150, needs >= 0.30" in text
-    # The fixture set ADVLIB_RESULTS and ADVLIB_PROFILE, which the child process inherits.
+    # The fixture set ADVLIB_RESULTS, which the child process inherits.
     printed = subprocess.run(
-        [sys.executable, "-m", "advlib", "report"], env=dict(os.environ), cwd=REPOSITORY, capture_output=True, text=True
+        [sys.executable, "-m", "advlib", "report", "--profile", "test"], env=dict(os.environ), cwd=REPOSITORY,
+        capture_output=True, text=True,
     )
     assert printed.returncode == 0, printed.stderr[-3000:]
     # The block comes last, after the measurements table and the studies.

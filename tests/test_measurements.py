@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from advlib import error_bars, experiments, measurements, reporting
+from advlib import catalogue, experiments, measurements, registry, reporting, store, text
+from advlib import statistics as stats
 from tests.helpers import make_image_tree, saved_entry
 
-STRONG_KINDS = {"pgd", "eot_pgd", "transfer_pgd", "noise_pgd", "noise_eot_pgd"}
 
 
 def _write_seed_values(folder, fgsm_values, clean_values=None):
@@ -21,46 +21,43 @@ def _write_seed_values(folder, fgsm_values, clean_values=None):
     folder.mkdir(parents=True, exist_ok=True)
     saved = {}
     for recipe, values in fgsm_values.items():
-        for name, value in zip(experiments.SEED_STUDY[recipe], values):
+        for name, value in zip(registry.SEED_STUDY[recipe], values):
             saved[f"{name}.fgsm"] = saved_entry(f"{name}.fgsm", value)
     for recipe, values in (clean_values or {}).items():
-        for name, value in zip(experiments.SEED_STUDY[recipe], values):
+        for name, value in zip(registry.SEED_STUDY[recipe], values):
             saved[f"{name}.clean"] = saved_entry(f"{name}.clean", value)
     (folder / "measurements.json").write_text(json.dumps(saved))
 
 
 def test_rows_are_well_formed_and_cover_the_seed_study():
-    keys = [measurement.key for measurement in measurements.MEASUREMENTS]
+    keys = [measurement.key for measurement in catalogue.MEASUREMENTS]
     assert len(keys) == len(set(keys))
-    descriptions = [measurement.description for measurement in measurements.MEASUREMENTS]
+    descriptions = [measurement.description for measurement in catalogue.MEASUREMENTS]
     # The command-line test finds a row by its description, so none may contain another.
     for one in descriptions:
         assert [other for other in descriptions if one in other] == [one]
-    for measurement in measurements.MEASUREMENTS:
-        assert measurement.kind in measurements.KINDS
-        if measurement.kind in STRONG_KINDS or measurement.key.endswith("fgsm_subset"):
+    for measurement in catalogue.MEASUREMENTS:
+        if measurement.attack in ("pgd", "eot_pgd") or measurement.key.endswith("fgsm_subset"):
             assert measurement.section == "Beyond the report"
-            assert measurement.options.get("subset") is True
+            assert measurement.subset is True
             assert "1,000 test images" in measurement.description
-        if measurement.kind == "transfer_pgd":
+        if measurement.key.endswith("transfer_pgd"):
             assert measurement.models[1] == "surrogate" and measurement.models[0] != "surrogate"
-    for names in experiments.SEED_STUDY.values():
+            assert measurement.source == registry.View("surrogate")
+    for names in registry.SEED_STUDY.values():
         for name in names:
             for metric in ("clean", "fgsm"):
-                row = measurements.MEASUREMENTS_BY_KEY[f"{name}.{metric}"]
-                assert (row.section, row.models, row.kind, row.report, row.report_note) == (
-                    "Error bars", (name,), metric, None, "not run"
+                row = catalogue.get(f"{name}.{metric}")
+                attack = "fgsm" if metric == "fgsm" else "none"
+                assert (row.section, row.models, row.attack, row.report, row.report_note) == (
+                    "Error bars", (name,), attack, None, "not run"
                 )
 
 
-def test_bad_rows_and_missing_sources_are_refused():
-    with pytest.raises(ValueError, match="unknown measurement kind 'nonsense'"):
-        measurements._m("x.y", "s", "d", ["baseline"], "nonsense")
-    with pytest.raises(ValueError, match="target first and the source model second"):
-        measurements._m("x.y", "s", "d", ["baseline"], "transfer_pgd")
+def test_missing_models_are_refused():
     data = SimpleNamespace(x_test=np.zeros((4, 32, 32, 3), np.float32), y_test=np.zeros(4, int))
-    with pytest.raises(ValueError, match="pass the source model"):
-        measurements.compute(measurements.MEASUREMENTS_BY_KEY["baseline.transfer_pgd"], None, data, experiments.get_profile("test"))
+    with pytest.raises(ValueError, match=r"needs the model\(s\) \['surrogate'\]"):
+        measurements.compute(catalogue.get("baseline.transfer_pgd"), {"baseline": None}, data, "test")
 
 
 def test_attack_subset_is_chapter_nine_subset():
@@ -68,7 +65,7 @@ def test_attack_subset_is_chapter_nine_subset():
         data = SimpleNamespace(x_test=np.zeros((total, 1)))
         indices = measurements.attack_subset(data, profile)
         # Written out as chapter 9 draws it: seeded with the profile's seed, no repeats, sorted.
-        generator = np.random.default_rng(experiments.get_profile(profile).seed)
+        generator = np.random.default_rng(registry.get_profile(profile).seed)
         np.testing.assert_array_equal(indices, np.sort(generator.choice(total, size=size, replace=False)))
         assert len(np.unique(indices)) == size and np.all(np.diff(indices) > 0)
         np.testing.assert_array_equal(measurements.attack_subset(data, profile), indices)
@@ -76,46 +73,46 @@ def test_attack_subset_is_chapter_nine_subset():
 
 def test_seed_statistic_matches_the_statistics_module():
     values = [0.41, 0.38, 0.45]
-    statistic = error_bars.seed_statistic(values)
+    statistic = stats.seed_statistic(values)
     assert statistic.values == tuple(values) and statistic.count == 3
     assert statistic.mean == pytest.approx(statistics.mean(values))
     assert statistic.std == pytest.approx(statistics.stdev(values))
     assert statistic.describe() == f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f} (n = 3)"
-    single = error_bars.seed_statistic([0.5])
+    single = stats.seed_statistic([0.5])
     assert single.mean == 0.5 and math.isnan(single.std)
-    empty = error_bars.seed_statistic([])
+    empty = stats.seed_statistic([])
     assert empty.count == 0 and math.isnan(empty.mean) and empty.describe() == "missing"
     with pytest.raises(ValueError, match="finite"):
-        error_bars.seed_statistic([0.5, float("nan")])
+        stats.seed_statistic([0.5, float("nan")])
     with pytest.raises(ValueError, match="SeedStatistic"):
-        error_bars.compare_seeds([0.5], statistic)
+        stats.compare_seeds([0.5], statistic)
 
 
 def test_welch_t_matches_a_hand_computation():
     first, second = [0.45, 0.47, 0.50], [0.40, 0.36, 0.41, 0.39]
-    verdict = error_bars.compare_seeds(error_bars.seed_statistic(first), error_bars.seed_statistic(second))
+    verdict = stats.compare_seeds(stats.seed_statistic(first), stats.seed_statistic(second))
     a, b = statistics.variance(first) / 3, statistics.variance(second) / 4
     assert verdict.difference == pytest.approx(statistics.mean(first) - statistics.mean(second))
     assert verdict.t_statistic == pytest.approx((statistics.mean(first) - statistics.mean(second)) / math.sqrt(a + b))
     assert verdict.degrees_of_freedom == pytest.approx((a + b) ** 2 / (a**2 / 2 + b**2 / 3))
     assert verdict.spread == pytest.approx(max(statistics.stdev(first), statistics.stdev(second)))
     assert verdict.larger_than_spread is True and verdict.verdict == "larger than"
-    identical = error_bars.compare_seeds(error_bars.seed_statistic([0.5, 0.5]), error_bars.seed_statistic([0.4, 0.4]))
+    identical = stats.compare_seeds(stats.seed_statistic([0.5, 0.5]), stats.seed_statistic([0.4, 0.4]))
     assert identical.t_statistic == math.inf and identical.larger_than_spread is True
 
 
 def test_gap_outside_the_spread(results_folder):
     _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30, 0.31, 0.32]})
-    summary = measurements.seed_summary()
+    summary = stats.seed_summary(measurements.seed_values("test"))
     assert summary["random_at"]["fgsm"].values == (0.40, 0.41, 0.42)
     assert summary["baseline"]["fgsm"].count == 0 and summary["random_at"]["clean"].count == 0
-    verdict = measurements.gap_versus_spread()
+    verdict = stats.gap_versus_spread(measurements.seed_values("test"))
     assert verdict.difference == pytest.approx(0.10)
     assert verdict.spread == pytest.approx(0.01)
     assert verdict.larger_than_spread is True
     # Two samples of three with the same std 0.01: t = 0.1 / sqrt(2 * 0.01**2 / 3).
     assert verdict.t_statistic == pytest.approx(0.1 / math.sqrt(2 * 0.01**2 / 3))
-    text = reporting.format_report()
+    text = reporting.format_report("test")
     assert "random_at      missing                  0.410 ± 0.010 (n = 3)" in text
     assert "the gap is larger than the spread between seeds" in text
     assert "baseline_seed1 baseline_seed2 baseline_seed3" in text
@@ -125,30 +122,31 @@ def test_gap_inside_the_spread(results_folder):
     _write_seed_values(
         results_folder,
         {"random_at": [0.30, 0.40, 0.50], "per_epoch_at": [0.36, 0.38, 0.40]},
-        clean_values={name: [0.5, 0.5, 0.5] for name in experiments.SEED_STUDY},
+        clean_values={name: [0.5, 0.5, 0.5] for name in registry.SEED_STUDY},
     )
-    verdict = measurements.gap_versus_spread()
+    verdict = stats.gap_versus_spread(measurements.seed_values("test"))
     assert verdict.difference == pytest.approx(0.02)
     assert verdict.spread == pytest.approx(0.10)
     assert verdict.larger_than_spread is False and verdict.verdict == "within"
-    assert "the gap is within the spread between seeds" in reporting.format_seed_study()
-    clean = measurements.gap_versus_spread(metric="clean")
+    assert "the gap is within the spread between seeds" in reporting.format_seed_study("test")
+    clean = stats.gap_versus_spread(measurements.seed_values("test"), metric="clean")
     assert clean.difference == 0.0 and clean.larger_than_spread is False
 
 
 def test_too_few_or_stale_seeds_give_no_verdict(results_folder):
     _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30]})
-    assert measurements.gap_versus_spread().larger_than_spread is None
-    assert "needs at least two seeds of each (have 3 and 1)" in reporting.format_seed_study()
+    assert stats.gap_versus_spread(measurements.seed_values("test")).larger_than_spread is None
+    assert "needs at least two seeds of each (have 3 and 1)" in reporting.format_seed_study("test")
     # An entry measured on another config of the model is not current and does not count.
     saved = json.loads((results_folder / "measurements.json").read_text())
     saved["random_at_seed1.fgsm"]["models"]["random_at_seed1"] = "000000000000"
     (results_folder / "measurements.json").write_text(json.dumps(saved))
-    assert measurements.seed_summary()["random_at"]["fgsm"].values == (0.41, 0.42)
+    seed_values = measurements.seed_values("test")
+    assert stats.seed_summary(seed_values)["random_at"]["fgsm"].values == (0.41, 0.42)
     with pytest.raises(ValueError, match="not in the seed study"):
-        measurements.gap_versus_spread(first="final_student")
+        stats.gap_versus_spread(seed_values, first="final_student")
     with pytest.raises(ValueError, match="metric"):
-        measurements.gap_versus_spread(metric="pgd")
+        stats.gap_versus_spread(seed_values, metric="pgd")
 
 
 def test_saves_merge_with_entries_written_meanwhile(results_folder):
@@ -156,8 +154,8 @@ def test_saves_merge_with_entries_written_meanwhile(results_folder):
     path = results_folder / "measurements.json"
     path.write_text(json.dumps({"baseline.clean": saved_entry("baseline.clean", 0.5)}))
     # Two writers that both read the file before either wrote, then each save one key.
-    measurements.save_entry("test", "baseline.fgsm", saved_entry("baseline.fgsm", 0.2))
-    measurements.save_entry("test", "random_at.fgsm", saved_entry("random_at.fgsm", 0.3))
+    store.MEASUREMENTS.save("test", "baseline.fgsm", saved_entry("baseline.fgsm", 0.2))
+    store.MEASUREMENTS.save("test", "random_at.fgsm", saved_entry("random_at.fgsm", 0.3))
     saved = json.loads(path.read_text())
     assert {key: entry["value"] for key, entry in saved.items()} == {
         "baseline.clean": 0.5, "baseline.fgsm": 0.2, "random_at.fgsm": 0.3
@@ -169,25 +167,23 @@ def test_measure_keeps_keys_another_process_wrote_while_it_ran(tmp_path, monkeyp
     monkeypatch.setenv("ADVLIB_CIFAR10", str(source))
     monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    experiments._load_data.cache_clear()
     monkeypatch.setattr(experiments, "load_or_train", lambda name, profile, **kwargs: name)
 
-    def compute_while_another_process_writes(measurement, model, data, profile, source=None):
+    def compute_while_another_process_writes(measurement, models_by_name, data, profile):
         # The other process (a background reproduce run, say) saves a row of its own meanwhile.
-        measurements.save_entry(profile, "random_at.clean", saved_entry("random_at.clean", 0.7))
+        store.MEASUREMENTS.save(profile, "random_at.clean", saved_entry("random_at.clean", 0.7))
         return 0.25
 
     monkeypatch.setattr(measurements, "compute", compute_while_another_process_writes)
     measurements.measure("test", only=["baseline"], skip_unsaved=False)
     saved = json.loads((tmp_path / "results" / "test" / "measurements.json").read_text())
-    baseline_rows = [m.key for m in measurements.MEASUREMENTS if "baseline" in m.models]
+    baseline_rows = [m.key for m in catalogue.MEASUREMENTS if "baseline" in m.models]
     assert set(saved) == set(baseline_rows) | {"random_at.clean"}
     assert saved["random_at.clean"]["value"] == 0.7 and saved["baseline.pgd"]["value"] == 0.25
     assert saved["baseline.transfer_pgd"]["models"].keys() == {"baseline", "surrogate"}
-    experiments._load_data.cache_clear()
 
 
-STRONG_ROWS = [m for m in measurements.MEASUREMENTS if m.kind in STRONG_KINDS or m.key.endswith("fgsm_subset")]
+STRONG_ROWS = [m for m in catalogue.MEASUREMENTS if m.subset]
 
 
 @pytest.fixture(scope="module")
@@ -203,11 +199,9 @@ def strong_measurements(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         for name, value in variables.items():
             patch.setenv(name, value)
-        experiments._load_data.cache_clear()
         names = sorted({name for measurement in STRONG_ROWS for name in measurement.models})
         saved = measurements.measure("test", only=names)
         yield saved, experiments.load_data("test")
-    experiments._load_data.cache_clear()
 
 
 def test_every_strong_row_computes_and_saves(strong_measurements):
@@ -226,7 +220,7 @@ def test_strong_rows_agree_with_direct_attacks(strong_measurements):
     from advlib import evaluation, models, strong_attacks
 
     saved, data = strong_measurements
-    profile = experiments.get_profile("test")
+    profile = registry.get_profile("test")
     indices = measurements.attack_subset(data, profile)
     x, y = data.x_test[indices], data.y_test[indices]
     baseline = experiments.load_or_train("baseline", profile, train=False)
@@ -238,7 +232,7 @@ def test_strong_rows_agree_with_direct_attacks(strong_measurements):
         return saved[key]["value"]
 
     assert value("baseline.pgd") == evaluation.accuracy(baseline, strong_attacks.pgd(baseline, x, y, eps, steps=10, seed=seed), y)
-    margin = strong_attacks.pgd(student_t1, x, y, eps, steps=10, seed=seed, loss="margin")
+    margin = strong_attacks.pgd(student_t1, x, y, eps, steps=10, seed=seed, loss=strong_attacks.margin_loss)
     assert value("dd_student_t1.pgd_margin") == evaluation.accuracy(student_t1, margin, y)
     hot = strong_attacks.pgd(student_t1, x, y, eps, steps=10, seed=seed, temperature=50.0)
     assert value("dd_student_t1.pgd_t50") == evaluation.accuracy(student_t1, hot, y)
@@ -255,8 +249,8 @@ def test_strong_rows_agree_with_direct_attacks(strong_measurements):
 
 def test_a_transfer_row_is_invalidated_when_the_surrogate_changes(strong_measurements, monkeypatch):
     assert "baseline.transfer_pgd" in measurements.load_saved("test")
-    changed = dataclasses.replace(experiments.MODELS["surrogate"], seed_offset=7)
-    monkeypatch.setitem(experiments.MODELS, "surrogate", changed)
+    changed = dataclasses.replace(registry.MODELS["surrogate"], seed_offset=7)
+    monkeypatch.setitem(registry.MODELS, "surrogate", changed)
     current = measurements.load_saved("test")
     assert "baseline.transfer_pgd" not in current and "dd_student_t1.transfer_pgd" not in current
     assert "baseline.pgd" in current and "surrogate.clean" not in current
@@ -266,8 +260,37 @@ def test_the_report_names_the_data_its_saved_numbers_came_from(results_folder):
     from advlib import data
 
     _write_seed_values(results_folder, {"baseline": [0.2]})
-    heading = reporting.format_report().splitlines()[0]
+    heading = reporting.format_report("test").splitlines()[0]
     # The entries say "hand-made"; the source this process would load is something else.
     assert heading.endswith("data: hand-made)") and data.describe_source() not in heading
-    assert measurements.data_sources([]) == "nothing saved yet"
-    assert measurements.data_sources([{"data_source": "b"}, {"data_source": "a"}, {}]) == "a and b and not recorded"
+    assert text.data_sources([]) == "nothing saved yet"
+    assert text.data_sources([{"data_source": "b"}, {"data_source": "a"}, {}]) == "a and b and not recorded"
+    # A recorded source is named by its kind, never by the path of the machine that made it.
+    assert text.data_sources([{"data_source": "image folder /work/x/cifar10-jpeg (JPEG)"}]) == "a local JPEG copy of CIFAR-10"
+
+
+def test_permutation_test_matches_a_count_by_hand():
+    # Pooled 1..6, first = {1, 2, 3}: of the 20 ways to pick three, only {1,2,3} and {4,5,6}
+    # give a gap of 3, so p = 2 / 20 = 0.1, the smallest three-against-three allows.
+    result = stats.permutation_test([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    assert (result.observed, result.p_value, result.splits, result.smallest_p) == (3.0, 0.1, 20, 0.1)
+    # Interleaved values: a split A of 1..6 has gap |2 sum(A) - 21| / 3, and 2 sum(A) - 21 is
+    # odd, so every one of the 20 gaps is at least the observed 1/3: p = 1.
+    interleaved = stats.permutation_test([1.0, 4.0, 5.0], [2.0, 3.0, 6.0])
+    assert interleaved.observed == pytest.approx(1 / 3) and interleaved.p_value == 1.0
+    # Unequal sizes: {6} against {1, 2, 3}; only picking 6 gives the largest gap: p = 1 / 4.
+    assert stats.permutation_test([6.0], [1.0, 2.0, 3.0]).p_value == 0.25
+    with pytest.raises(ValueError, match="at least one finite value"):
+        stats.permutation_test([], [1.0])
+
+
+def test_wilson_interval_matches_textbook_values():
+    # 50 of 100 and 0 of 10, the usual worked examples of the Wilson score interval.
+    low, high = stats.wilson_interval(0.5, 100)
+    assert (round(low, 4), round(high, 4)) == (0.4038, 0.5962)
+    low, high = stats.wilson_interval(0.0, 10)
+    assert low == 0.0 and round(high, 4) == 0.2775
+    with pytest.raises(ValueError, match="size"):
+        stats.wilson_interval(0.5, 0)
+    with pytest.raises(ValueError, match="accuracy"):
+        stats.wilson_interval(1.5, 10)

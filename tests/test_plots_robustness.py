@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from advlib import text
 from advlib.plots import COLORS  # noqa: E402
 from advlib.plots import robustness  # noqa: E402
 
@@ -77,9 +78,9 @@ def test_audit_heatmap_rejects_empty_input():
 
 
 def test_table_renders_html_and_text_and_checks_widths():
-    table = robustness.Table(["goal", "ours", "met?"], [["clean >= 0.78", 0.81234, "yes"], ["x", None, "no"]], "cap")
+    table = text.Table(["goal", "ours", "met?"], [["clean >= 0.78", 0.81234, "yes"], ["x", None, "no"]], "cap")
     html = table._repr_html_()
     assert "<caption>cap</caption>" in html and "<td>0.812</td>" in html and "<td>-</td>" in html
     assert str(table).splitlines()[1] == "goal | ours | met?"
     with pytest.raises(ValueError, match="2 cells for 3 columns"):
-        robustness.Table(["a", "b", "c"], [[1, 2]])
+        text.Table(["a", "b", "c"], [[1, 2]])

@@ -1,9 +1,12 @@
-"""Saved eps sweeps and masking audits (advlib.sweeps), on the tiny test profile."""
+"""Saved eps sweeps and masking audits (advlib.studies), on the tiny test profile."""
+
+import functools
 
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, data, evaluation, experiments, models, reporting, results, strong_attacks, sweeps
+from advlib import attacks, audit, data, evaluation, experiments, models, registry, reporting, store, strong_attacks, studies, text
+from advlib.registry import View
 from tests.helpers import make_image_tree
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
@@ -17,17 +20,14 @@ def environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVLIB_CIFAR10", str(source))
     monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("ADVLIB_PROFILE", "test")
     # Nothing shipped with the package may stand in for a study computed here.
-    monkeypatch.setattr(results, "PRETRAINED_DIR", tmp_path / "pretrained")
-    experiments._load_data.cache_clear()
-    yield tmp_path
-    experiments._load_data.cache_clear()
+    monkeypatch.setattr(store, "PRETRAINED_DIR", tmp_path / "pretrained")
+    return tmp_path
 
 
 def independent_subset():
     """The test subset, drawn here with the documented formula rather than by advlib."""
-    profile = experiments.get_profile("test")
+    profile = registry.get_profile("test")
     dataset = experiments.load_data(profile)
     count = len(dataset.x_test)
     indices = np.sort(np.random.default_rng(profile.seed).choice(count, size=min(250, count), replace=False))
@@ -39,20 +39,20 @@ def refuse(*arguments, **options):
 
 
 def test_a_sweep_is_computed_once_then_loaded(environment, monkeypatch, capsys):
-    first = sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES)
+    first = studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES)
     assert "Computing the sweep of baseline" in capsys.readouterr().out
-    assert sweeps.saved_path("test").exists()
+    assert store.STUDIES.local_path("test").exists()
     # Loading must not attack: every attack now fails, and so does training.
     monkeypatch.setattr(attacks, "fgsm", refuse)
     monkeypatch.setattr(strong_attacks, "pgd", refuse)
     monkeypatch.setattr(experiments, "load_or_train", refuse)
-    again = sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES)
+    again = studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES)
     assert again == first
     assert "Computing" not in capsys.readouterr().out
 
 
 def test_the_sweep_matches_attacks_run_here_and_starts_at_the_clean_accuracy(environment):
-    sweep = sweeps.eps_sweep("dd_student_t50", "test", eps_values=EPS_VALUES, temperature=1.0)
+    sweep = studies.eps_sweep(View("dd_student_t50", temperature=1.0), "test", eps_values=EPS_VALUES)
     assert sweep.label == "dd_student_t50 at T = 1"
     assert sweep.eps_values == EPS_VALUES
     x, y = independent_subset()
@@ -63,12 +63,12 @@ def test_the_sweep_matches_attacks_run_here_and_starts_at_the_clean_accuracy(env
     assert evaluation.accuracy(student, attacks.fgsm(student, x, y, 0.0), y) == clean
     eps = EPS_VALUES[1]
     assert sweep.accuracy["fgsm"][1] == evaluation.accuracy(student, attacks.fgsm(student, x, y, eps), y)
-    x_pgd = strong_attacks.pgd(student, x, y, eps, steps=10, seed=experiments.get_profile("test").seed)
+    x_pgd = strong_attacks.pgd(student, x, y, eps, steps=10, seed=registry.get_profile("test").seed)
     assert sweep.accuracy["pgd"][1] == evaluation.accuracy(student, x_pgd, y)
 
 
 def test_an_audit_is_saved_reloaded_and_matches_one_run_here(environment, monkeypatch):
-    report = sweeps.audit_model("baseline", "test", eps_values=(8 / 255,), pgd_steps=2)
+    report = studies.audit_model(View("baseline"), "test", eps_values=(8 / 255,), pgd_steps=2)
     x, y = independent_subset()
     direct = audit.audit(
         experiments.load_or_train("baseline", "test"), x, y, eps=0.01, eps_values=(8 / 255,),
@@ -76,18 +76,18 @@ def test_an_audit_is_saved_reloaded_and_matches_one_run_here(environment, monkey
     )
     assert report == direct
     monkeypatch.setattr(audit, "audit", refuse)
-    assert sweeps.audit_model("baseline", "test", eps_values=(8 / 255,), pgd_steps=2) == direct
+    assert studies.audit_model(View("baseline"), "test", eps_values=(8 / 255,), pgd_steps=2) == direct
 
 
 def test_a_sweep_reads_its_pgd_curve_from_the_saved_audit_and_gets_the_same_numbers(environment, tmp_path, monkeypatch):
-    computed = sweeps.eps_sweep("baseline", "test", eps_values=(0.0, 8 / 255), attacks=("pgd",), pgd_steps=2)
+    computed = studies.eps_sweep(View("baseline"), "test", eps_values=(0.0, 8 / 255), attacks=("pgd",), pgd_steps=2)
     # A fresh results folder, where the audit (which runs exactly this PGD) comes first.
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "second"))
-    sweeps.audit_model("baseline", "test", eps_values=(8 / 255,), pgd_steps=2)
+    studies.audit_model(View("baseline"), "test", eps_values=(8 / 255,), pgd_steps=2)
     monkeypatch.setattr(strong_attacks, "pgd", refuse)
-    reused = sweeps.eps_sweep("baseline", "test", eps_values=(0.0, 8 / 255), attacks=("pgd",), pgd_steps=2)
+    reused = studies.eps_sweep(View("baseline"), "test", eps_values=(0.0, 8 / 255), attacks=("pgd",), pgd_steps=2)
     assert reused == computed
-    entries = [entry for entry in sweeps.load_saved("test").values() if entry["kind"] == "sweep"]
+    entries = [entry for entry in studies.load_saved("test").values() if entry["kind"] == "sweep"]
     assert entries[0]["notes"]["pgd_from_audit"].startswith("audit/baseline/")
 
 
@@ -95,97 +95,98 @@ def test_a_retrained_model_or_a_changed_parameter_is_computed_again(environment,
     calls = []
     real_fgsm = attacks.fgsm
 
+    # wraps: the registry reads the signature to pass FGSM only the options it takes.
+    @functools.wraps(real_fgsm)
     def counted(*arguments, **options):
         calls.append(1)
         return real_fgsm(*arguments, **options)
 
     monkeypatch.setattr(attacks, "fgsm", counted)
-    sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES, attacks=("fgsm",))
+    studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES, attacks=("fgsm",))
     assert len(calls) == 1
-    sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES, attacks=("fgsm",))
+    studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES, attacks=("fgsm",))
     assert len(calls) == 1
-    sweeps.eps_sweep("baseline", "test", eps_values=(0.0, 2 / 255), attacks=("fgsm",))
+    studies.eps_sweep(View("baseline"), "test", eps_values=(0.0, 2 / 255), attacks=("fgsm",))
     assert len(calls) == 2
     # Another epoch count is another config hash: the model is retrained and attacked again.
-    monkeypatch.setitem(experiments.PROFILES, "test", experiments.Profile("test", (12, 4), epochs=2, batch_size=32))
-    sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES, attacks=("fgsm",))
+    monkeypatch.setitem(registry.PROFILES, "test", registry.Profile("test", (12, 4), epochs=2, batch_size=32))
+    studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES, attacks=("fgsm",))
     assert len(calls) == 3
     # Every study stays in the file: writes merge, they never replace it.
-    assert len(results.read_json(sweeps.saved_path("test"))) == 3
+    assert len(store.read_json(store.STUDIES.local_path("test"))) == 3
 
 
 def test_an_audit_follows_the_surrogate_hash_too(environment, monkeypatch):
     options = dict(eps_values=(8 / 255,), pgd_steps=1)
-    sweeps.audit_model("baseline", "test", **options)
+    studies.audit_model(View("baseline"), "test", **options)
     monkeypatch.setattr(audit, "audit", refuse)
-    sweeps.audit_model("baseline", "test", **options)
-    retrained = experiments.ModelSpec("surrogate", "baseline", "another surrogate", seed_offset=5)
-    monkeypatch.setitem(experiments.MODELS, "surrogate", retrained)
+    studies.audit_model(View("baseline"), "test", **options)
+    retrained = registry.ModelSpec("surrogate", "baseline", "another surrogate", seed_offset=5)
+    monkeypatch.setitem(registry.MODELS, "surrogate", retrained)
     with pytest.raises(AssertionError, match="computed again"):
-        sweeps.audit_model("baseline", "test", **options)
+        studies.audit_model(View("baseline"), "test", **options)
 
 
 def test_studies_shipped_with_the_package_are_used(environment, monkeypatch):
-    sweep = sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES, attacks=("fgsm",))
-    shipped = results.PRETRAINED_DIR / "test" / "studies.json"
+    sweep = studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES, attacks=("fgsm",))
+    shipped = store.shipped_dir("test") / "studies.json"
     shipped.parent.mkdir(parents=True)
-    sweeps.saved_path("test").rename(shipped)
+    store.STUDIES.local_path("test").rename(shipped)
     monkeypatch.setattr(attacks, "fgsm", refuse)
-    assert sweeps.eps_sweep("baseline", "test", eps_values=EPS_VALUES, attacks=("fgsm",)) == sweep
+    assert studies.eps_sweep(View("baseline"), "test", eps_values=EPS_VALUES, attacks=("fgsm",)) == sweep
 
 
 @pytest.mark.parametrize(
     "function, change, message",
     [
-        (sweeps.eps_sweep, dict(name="no_such_model"), "unknown model"),
-        (sweeps.eps_sweep, dict(eps_values=()), "eps_values"),
-        (sweeps.eps_sweep, dict(eps_values=(0.01, -0.01)), "eps_values"),
-        (sweeps.eps_sweep, dict(eps_values="small"), "eps_values"),
-        (sweeps.eps_sweep, dict(attacks=("cw",)), "attacks"),
-        (sweeps.eps_sweep, dict(attacks="fgsm"), "attacks"),
-        (sweeps.eps_sweep, dict(pgd_steps=0), "pgd_steps"),
-        (sweeps.eps_sweep, dict(temperature=0.0), "temperature"),
-        (sweeps.eps_sweep, dict(input_noise="yes"), "input_noise"),
-        (sweeps.eps_sweep, dict(profile="huge"), "unknown profile"),
-        (sweeps.audit_model, dict(surrogate="no_such_model"), "unknown model"),
-        (sweeps.audit_model, dict(eps=-1.0), "eps"),
-        (sweeps.audit_model, dict(pgd_steps=2.5), "pgd_steps"),
+        (studies.eps_sweep, dict(eps_values=()), "eps_values"),
+        (studies.eps_sweep, dict(eps_values=(0.01, -0.01)), "eps_values"),
+        (studies.eps_sweep, dict(eps_values="small"), "eps_values"),
+        (studies.eps_sweep, dict(attacks=("cw",)), "attacks"),
+        (studies.eps_sweep, dict(attacks="fgsm"), "attacks"),
+        (studies.eps_sweep, dict(pgd_steps=0), "pgd_steps"),
+        (studies.eps_sweep, dict(profile="huge"), "unknown profile"),
+        (studies.audit_model, dict(surrogate="no_such_model"), "unknown model"),
+        (studies.audit_model, dict(eps=-1.0), "eps"),
+        (studies.audit_model, dict(pgd_steps=2.5), "pgd_steps"),
+        (studies.audit_model, dict(eot_samples=1), "eot_samples"),
     ],
 )
 def test_bad_arguments_get_a_clear_error_before_any_work(environment, monkeypatch, function, change, message):
     monkeypatch.setattr(experiments, "load_or_train", refuse)
-    arguments = dict(name="baseline", profile="test") | change
+    arguments = dict(profile="test") | change
     with pytest.raises(ValueError, match=message):
-        function(arguments.pop("name"), **arguments)
+        function(View("baseline"), **arguments)
 
 
 def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, monkeypatch):
+    text_module = text
     text = reporting.format_studies("test")
-    views = len(sweeps.sweep_views()) + len(sweeps.audit_views())
+    views = len(registry.sweep_views()) + len(registry.audit_views())
     assert f"{views} studies missing" in text and "python -m advlib reproduce --profile test" in text
     assert text.splitlines()[0].endswith("data: nothing saved yet)")
     # A saved chapter study appears, with its numbers, and no longer counts as missing.
-    sweep = sweeps.eps_sweep("baseline", "test")
+    sweep = studies.eps_sweep(View("baseline"), "test")
     text = reporting.format_studies("test")
     assert f"{views - 1} studies missing" in text
     row = next(line for line in text.splitlines() if line.startswith("baseline, PGD"))
     assert row.split()[2:] == [f"{value:.3f}" for value in sweep.accuracy["pgd"]]
-    assert experiments.get_profile("test").name in text
+    assert registry.get_profile("test").name in text
     # Now the heading names the data that study was computed on.
-    assert text.splitlines()[0].endswith(f"data: {data.describe_source()})")
+    assert text.splitlines()[0].endswith(f"data: {text_module.source_kind(data.describe_source())})")
 
 
 def test_the_chapter_views_skip_the_seed_copies_and_view_the_student_at_t1():
-    labels = [view.label for view in sweeps.audit_views()]
+    labels = [view.label for view in registry.audit_views()]
     assert "dd_student_t50 at T = 1" in labels and "dd_student_t50" not in labels
     assert labels[-1] == "final_student with input noise"
     assert not any("_seed" in label for label in labels)
-    assert len(sweeps.sweep_views()) == len(experiments.MAIN_MODELS)
+    assert len(registry.sweep_views()) == len(registry.MAIN_MODELS)
 
 
 def test_saved_chapter_study_rejects_an_unknown_kind(environment):
     with pytest.raises(ValueError, match="kind must be one of"):
-        sweeps.saved_chapter_study("histogram", sweeps.View("baseline"), "test")
+        studies.saved_chapter_study("histogram", View("baseline"), "test")
 
 
 def test_the_full_report_joins_measurements_studies_and_expectations(environment):
