@@ -32,6 +32,7 @@ _SUBMODULES = (
     "square",
     "evaluation",
     "audit",
+    "worst_case",
     "training",
     "distillation",
     # Running the registry and reporting on it; these load TensorFlow only inside the

@@ -24,6 +24,9 @@ ATTACKS = {
     "pgd": "advlib.strong_attacks:pgd",
     "eot_pgd": "advlib.strong_attacks:eot_pgd",
     "eot_fgsm": "advlib.strong_attacks:eot_fgsm",
+    "apgd": "advlib.apgd:apgd",
+    "apgd_targeted": "advlib.apgd:apgd_targeted",
+    "square": "advlib.square:square",
 }
 
 # Losses an attack can differentiate, by the name a measurement stores. ``None`` is the
@@ -31,6 +34,9 @@ ATTACKS = {
 LOSSES = {
     "cross_entropy": None,
     "margin": "advlib.strong_attacks:margin_loss",
+    # The losses of APGD (Croce and Hein 2020), both of the logits.
+    "logit_cross_entropy": "advlib.apgd:cross_entropy_loss",
+    "dlr": "advlib.apgd:dlr_loss",
 }
 
 

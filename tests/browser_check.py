@@ -12,6 +12,16 @@ For each page listed in ``_toc.yml`` it checks that
   (``…/blob/<branch>/book/<chapter>.ipynb`` in the repository named in ``_config.yml``);
 * no same-origin link (``<a href>``, ``#`` fragments ignored) and no same-origin
   resource the page requested answers with an HTTP error such as 404;
+* nothing of the build machine is in the page text: no absolute path such as
+  ``/tmp/...``, ``/work/...``, ``/root/...`` or ``C:\\...`` (:func:`machine_paths`);
+* every cross-reference resolved: Sphinx leaves an unresolved ``{term}``, ``{numref}``,
+  ``{doc}`` or ``{ref}`` as a ``span.xref`` outside any link, and an unresolved
+  ``{cite}`` as its bibliography key in the text (keys from ``references.bib``);
+* the licence line of the footer (``html.extra_footer`` in ``_config.yml``) is on the
+  page (:data:`LICENCE_MARKERS`);
+* a chapter of a numbered part of ``_toc.yml`` carries its number in its title
+  (``<span class="section-number">``), and every figure caption and ``{numref}`` on the
+  page is numbered ("Fig. 3.2");
 
 and it saves a full-page screenshot to ``artifacts/screenshots/<page>.png``.
 
@@ -27,6 +37,7 @@ import argparse
 import functools
 import http.server
 import os
+import re
 import sys
 import threading
 import urllib.error
@@ -60,6 +71,16 @@ SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
 
 PAGE_TIMEOUT_MS = 60_000
 IMAGE_TIMEOUT_MS = 20_000
+
+BIB_FILE = REPO_ROOT / "references.bib"
+# Text of the footer licence line that every page must show (see _config.yml).
+LICENCE_MARKERS = ("Creative Commons Attribution 4.0", "CC BY 4.0", "MIT licence")
+# An absolute path of a POSIX or Windows machine in page text. The look-behind keeps
+# URLs ("https://host/work/...") and fractions ("8/255") out.
+_MACHINE_PATH = re.compile(
+    r"(?<![\w.~:/-])/(?:tmp|work|root|home|Users|var|opt|usr|mnt|srv|etc|private)/[^\s]*"
+    r"|(?<![\w])[A-Za-z]:\\[^\s]+"
+)
 
 
 def html_dir() -> Path:
@@ -151,6 +172,51 @@ def expected_colab_url(page: BookPage, config_file: Path = CONFIG_FILE) -> str:
     return f"{colab}/github/{org_repo}/blob/{branch}/{page.source.as_posix()}"
 
 
+def machine_paths(text: str) -> list[str]:
+    """Absolute paths of a machine (``/tmp/...``, ``/work/...``, ``C:\\...``) found in ``text``."""
+    found = [match.group(0) for match in _MACHINE_PATH.finditer(text)]
+    # "/tmp/" and "/work/" anywhere are always wrong on a page, even inside a longer token.
+    for marker in ("/tmp/", "/work/"):
+        if marker in text and not any(marker in path for path in found):
+            start = text.index(marker)
+            found.append(text[max(0, start - 20) : start + 40].strip())
+    return found
+
+
+def bib_keys(bib_file: Path = BIB_FILE) -> list[str]:
+    """The citation keys of ``references.bib`` (empty when there is none)."""
+    if not bib_file.exists():
+        return []
+    return re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", bib_file.read_text(encoding="utf-8"))
+
+
+def unresolved_citations(text: str, keys: list[str]) -> list[str]:
+    """Bibliography keys that appear as words in page text: a ``{cite}`` left unresolved."""
+    return [key for key in keys if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", text)]
+
+
+def chapter_numbers(toc_file: Path = TOC_FILE) -> dict[str, int]:
+    """``{docname: number}`` for the chapters of the numbered parts of ``_toc.yml``.
+
+    Numbering runs on across numbered parts (Jupyter Book's multi-toc numbering); the
+    root page and the chapters of unnumbered parts have no number.
+    """
+    if not toc_file.exists():
+        return {}
+    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8")) or {}
+    groups = toc.get("parts") or [dict(toc.get("options") or {}, chapters=toc.get("chapters", []))]
+    numbers: dict[str, int] = {}
+    count = 0
+    for group in groups:
+        if not group.get("numbered"):
+            continue
+        for chapter in group.get("chapters", []):
+            if "file" in chapter:
+                count += 1
+                numbers[_resolve_source(chapter["file"])[0]] = count
+    return numbers
+
+
 # --------------------------------------------------------------------------------------
 # Serving the site
 
@@ -237,6 +303,28 @@ async (timeoutMs) => {
   })));
   return images.map(img => ({src: img.currentSrc || img.src || img.outerHTML.slice(0, 120),
                              naturalWidth: img.naturalWidth}));
+}
+"""
+
+# What the text, reference and numbering checks read from the page.
+_CONTENT_JS = """
+() => {
+  const article = document.querySelector('article') || document.querySelector('main') || document.body;
+  const h1 = article.querySelector('h1');
+  const number = h1 ? h1.querySelector('.section-number') : null;
+  const unresolved = Array.from(document.querySelectorAll('.xref'))
+      .filter(x => !x.closest('a'))
+      .map(x => x.textContent.trim().slice(0, 60));
+  const captions = Array.from(article.querySelectorAll('figure figcaption, div.figure p.caption'))
+      .map(c => {
+        const n = c.querySelector('.caption-number');
+        return {number: n ? n.textContent.trim() : null, text: c.textContent.trim().slice(0, 60)};
+      });
+  const numrefs = Array.from(article.querySelectorAll('.std-numref'))
+      .map(r => r.textContent.trim().slice(0, 60));
+  return {body: document.body.innerText, article: article.innerText,
+          number: number ? number.textContent.trim() : null,
+          unresolved, captions, numrefs};
 }
 """
 
@@ -331,11 +419,36 @@ def check_page(
 
         problems.extend(f"page requested a missing resource: {r}" for r in failed_resources)
 
-        # 5. The screenshot.
+        # 5. Text, references, licence and numbering.
+        problems.extend(content_problems(page, tab.evaluate(_CONTENT_JS)))
+
+        # 6. The screenshot.
         screenshot_dir.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(screenshot_dir / page.screenshot_name), full_page=True)
     finally:
         context.close()
+    return problems
+
+
+def content_problems(page: BookPage, content: dict, keys: list[str] | None = None,
+                     numbers: dict[str, int] | None = None) -> list[str]:
+    """Problems in what :data:`_CONTENT_JS` read from ``page`` (pure, so it is testable without a browser)."""
+    keys = bib_keys() if keys is None else keys
+    numbers = chapter_numbers() if numbers is None else numbers
+    problems = [f"machine path in the page text: {path!r}" for path in machine_paths(content["body"])]
+    problems += [f"unresolved cross-reference: {text!r}" for text in content["unresolved"]]
+    problems += [f"unresolved citation key in the text: {key!r}" for key in unresolved_citations(content["article"], keys)]
+    if not all(marker in content["body"] for marker in LICENCE_MARKERS):
+        problems.append(f"the licence line ({' / '.join(LICENCE_MARKERS)}) is not on the page")
+    expected = numbers.get(page.docname)
+    if expected is not None and (content["number"] or "").rstrip(". ") != str(expected):
+        problems.append(f"chapter number in the title is {content['number']!r}, expected {expected}")
+    for caption in content["captions"]:
+        if not (caption["number"] or "").startswith("Fig."):
+            problems.append(f"figure caption without a number: {caption['text']!r}")
+    for reference in content["numrefs"]:
+        if not re.match(r"(Fig\.|Eq\.|Table|Listing) ?\d", reference):
+            problems.append(f"{{numref}} without a number: {reference!r}")
     return problems
 
 

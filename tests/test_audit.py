@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advlib import audit
-from tests.test_attacks import linear_softmax_model
+from tests.test_attacks import closed_form_gradient, linear_softmax_model
 
 # A linear model on 4x4x3 = 48 pixels changes a logit by at most eps * ||w_j - w_y||_1,
 # about 64 times less than the same weights spread over a CIFAR image's 3072 pixels, so
@@ -21,20 +21,52 @@ def predictions(weights, bias, x):
     return np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
 
 
+FLAG_NAMES = (
+    "zero_gradients",
+    "one_step_beats_iterated",
+    "transfer_beats_white_box",
+    "accuracy_does_not_fall",
+    "randomness_hides_gradients",
+)
+
+
+def surrogate_weights(weights):
+    """The honest model's weights plus noise as large as themselves: a related but different model."""
+    return weights + np.random.default_rng(5).normal(size=weights.shape) * 0.5
+
+
+def accuracy_after_fgsm(attacker_weights, weights, bias, x, y, eps):
+    """Accuracy of the linear model (weights, bias) on FGSM examples made, in closed form, on attacker_weights."""
+    x_adv = np.clip(x + eps * np.sign(closed_form_gradient(attacker_weights, bias, x, y)), 0, 1)
+    return float(np.mean(predictions(weights, bias, x_adv) == y))
+
+
 def test_an_honest_linear_model_raises_no_flag(linear_case):
     weights, bias, x, _ = linear_case
     model = linear_softmax_model(weights, bias)
     y = predictions(weights, bias, x)
-    # Its own weights as the surrogate: transfer is then exactly the white-box attack.
-    report = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES, surrogate=model)
+    # A surrogate that really differs from the model: its examples transfer, but less well
+    # than the model's own, so transfer must not beat the white-box attack.
+    other = surrogate_weights(weights)
+    report = audit.audit(model, x, y, eps=0.05, eps_values=HONEST_EPS_VALUES, surrogate=linear_softmax_model(other, bias))
     assert report.flags == []
+    for name in FLAG_NAMES:
+        assert report[name].flagged is False, name
     assert report.clean_accuracy == 1.0
     assert report["zero_gradients"].measured["zero_fraction"] == 0.0
     assert report["accuracy_does_not_fall"].measured["pgd_accuracy_at_largest_eps"] <= 0.10
-    assert report["transfer_beats_white_box"].flagged is False
+    # The numbers behind the transfer flag: the surrogate's FGSM examples, scored on the
+    # model (closed form), and the stronger of the model's own FGSM and PGD.
+    transfer = report["transfer_beats_white_box"].measured
+    white_box = accuracy_after_fgsm(weights, weights, bias, x, y, 0.05)
+    assert report["one_step_beats_iterated"].measured["fgsm_accuracy"] == pytest.approx(white_box)
+    assert transfer["transfer_fgsm_accuracy"] == pytest.approx(accuracy_after_fgsm(other, weights, bias, x, y, 0.05))
+    fgsm_pgd = report["one_step_beats_iterated"].measured
+    assert transfer["white_box_accuracy"] == min(fgsm_pgd["fgsm_accuracy"], fgsm_pgd["pgd_accuracy"])
+    assert transfer["transfer_accuracy"] > transfer["white_box_accuracy"] + 0.1
     # The PGD accuracy curve falls as eps grows.
     curve = list(report.pgd_accuracy_by_eps.values())
-    assert curve == sorted(curve, reverse=True)
+    assert curve == sorted(curve, reverse=True) and curve[0] > 0.10
     assert "flags: none" in str(report)
 
 
@@ -45,12 +77,17 @@ def test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy(linear_ca
     model = linear_softmax_model(scaled, bias)
     report = audit.audit(model, x, y)
     assert report["zero_gradients"].measured["zero_fraction"] == 1.0
-    assert "zero_gradients" in report.flags and "accuracy_does_not_fall" in report.flags
+    assert report.flags == ["zero_gradients", "accuracy_does_not_fall"]
+    assert report["zero_gradients"].flagged is True and report["accuracy_does_not_fall"].flagged is True
+    # Its gradients are zero, not misleading: FGSM and PGD both leave every image alone.
+    assert report["one_step_beats_iterated"].flagged is False
     # Not checked without a surrogate, so neither flagged nor cleared.
     assert report["transfer_beats_white_box"].flagged is None
     # The undefended weights, as a surrogate, fool it where its own gradients cannot.
     with_surrogate = audit.audit(model, x, y, surrogate=linear_softmax_model(weights, bias))
-    assert "transfer_beats_white_box" in with_surrogate.flags
+    assert with_surrogate["transfer_beats_white_box"].flagged is True
+    transfer = with_surrogate["transfer_beats_white_box"].measured
+    assert transfer["white_box_accuracy"] == 1.0 and transfer["transfer_accuracy"] < 1.0 - 0.02
     text, html = str(with_surrogate), with_surrogate._repr_html_()
     for name in ("zero_gradients", "transfer_beats_white_box", "accuracy_does_not_fall"):
         assert name in text and name in html
@@ -83,10 +120,15 @@ def test_one_step_beating_the_iterated_attack_is_flagged():
     x -= x.mean(axis=(1, 2, 3), keepdims=True) - 0.5  # every image has mean 0.5, i.e. u = 0
     x = x.astype(np.float32)
     y = np.zeros(8, int)
-    report = audit.audit(model, x, y, eps=0.05, eps_values=(0.05,))
+    # The model's own weights as a surrogate: here that checks that the white-box accuracy
+    # the transfer is compared with is the stronger attack's (FGSM's 0), not PGD's 1.
+    report = audit.audit(model, x, y, eps=0.05, eps_values=(0.05,), surrogate=model)
     measured = report["one_step_beats_iterated"].measured
     assert measured["fgsm_accuracy"] == 0.0 and measured["pgd_accuracy"] == 1.0
-    assert "one_step_beats_iterated" in report.flags
+    assert report["one_step_beats_iterated"].flagged is True
+    transfer = report["transfer_beats_white_box"].measured
+    assert transfer["white_box_accuracy"] == 0.0 and transfer["transfer_accuracy"] == 0.0
+    assert report["transfer_beats_white_box"].flagged is False
 
 
 @pytest.mark.parametrize(
@@ -163,7 +205,7 @@ def test_randomness_that_hides_the_gradient_is_flagged_and_harmless_randomness_i
     )
     measured = hiding["randomness_hides_gradients"].measured
     assert measured["randomized"] == 1.0
-    assert "randomness_hides_gradients" in hiding.flags
+    assert hiding["randomness_hides_gradients"].flagged is True
     assert measured["eot_pgd_accuracy"] < measured["pgd_accuracy"] - 0.2
     # A slow jitter (derivative 1 +- 0.001) leaves the gradient's sign alone: random, not hiding.
     harmless = audit.audit(jittered_linear_model(weights, bias, 1.0), x, y, eps=0.1, eps_values=HONEST_EPS_VALUES)

@@ -73,3 +73,64 @@ def test_page_renders(page, site_root, server, browser, link_status):
         browser, server, page, site_root, link_status=link_status
     )
     assert not problems, f"{page.docname}:\n  " + "\n  ".join(problems)
+
+
+# The page-content rules of browser_check, on hand-made page content (no browser needed).
+
+
+def _content(**overrides):
+    content = {
+        "body": "A page. " + " ".join(browser_check.LICENCE_MARKERS),
+        "article": "A page.",
+        "number": None,
+        "unresolved": [],
+        "captions": [],
+        "numrefs": [],
+    }
+    content.update(overrides)
+    return content
+
+
+PLAIN_PAGE = browser_check.BookPage("book/glossary", Path("book/glossary.md"))
+CHAPTER = browser_check.BookPage("book/03_fgsm", Path("book/03_fgsm.ipynb"))
+
+
+def test_a_clean_page_has_no_content_problems():
+    assert browser_check.content_problems(PLAIN_PAGE, _content(), keys=["goodfellow2015"], numbers={}) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["data: /work/shared/cifar10-jpeg", "Found /tmp/x/model.h5", "in /root/.cache/advlib", "C:\\Users\\me\\x"]
+)
+def test_machine_paths_in_the_text_are_problems(text):
+    problems = browser_check.content_problems(PLAIN_PAGE, _content(body=_content()["body"] + " " + text), keys=[], numbers={})
+    assert any("machine path" in problem for problem in problems)
+
+
+def test_fractions_relative_paths_and_urls_are_not_machine_paths():
+    assert browser_check.machine_paths("eps 8/255, advlib/pretrained/full/, https://example.org/docs/x") == []
+
+
+def test_unresolved_references_citations_and_a_missing_licence_are_problems():
+    problems = browser_check.content_problems(
+        PLAIN_PAGE,
+        _content(body="no footer here", article="as goodfellow2015 showed", unresolved=["fgsm"]),
+        keys=["goodfellow2015"],
+        numbers={},
+    )
+    assert any("unresolved cross-reference" in problem for problem in problems)
+    assert any("goodfellow2015" in problem for problem in problems)
+    assert any("licence" in problem for problem in problems)
+
+
+def test_chapter_and_figure_numbers_are_checked():
+    numbered = _content(number="3.", captions=[{"number": "Fig. 3.1", "text": "x"}], numrefs=["Fig. 3.1"])
+    assert browser_check.content_problems(CHAPTER, numbered, keys=[], numbers={"book/03_fgsm": 3}) == []
+    unnumbered = _content(captions=[{"number": None, "text": "x"}], numrefs=["fig-x"])
+    problems = browser_check.content_problems(CHAPTER, unnumbered, keys=[], numbers={"book/03_fgsm": 3})
+    assert len(problems) == 3
+
+
+def test_the_toc_numbers_the_ten_chapters():
+    numbers = browser_check.chapter_numbers()
+    assert [numbers.get(f"book/{page.source.stem}") for page in PAGES if page.is_notebook] == list(range(1, 11))

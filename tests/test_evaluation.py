@@ -83,3 +83,46 @@ def test_saturated_model_has_exactly_zero_gradients_and_zero_loss(linear_case):
     assert np.all(result.losses < 1e-6)
     # Raising the temperature brings the gradients back.
     assert evaluation.gradient_norms(model, x, y, temperature=1e4).zero_fraction == 0.0
+
+
+def test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples(linear_case):
+    weights, bias, x, _ = linear_case
+    flat = x.reshape(len(x), -1)
+    # Labels the target predicts: its clean accuracy is 1, so only the attack lowers it.
+    y = np.argmax(flat @ weights + bias, axis=1)
+    target = linear_softmax_model(weights, bias)
+    surrogate_weights = np.random.default_rng(1).normal(size=weights.shape) * 0.5
+    surrogate = linear_softmax_model(surrogate_weights, bias)
+    x_adv = np.clip(x + 0.05 * np.sign(closed_form_gradient(surrogate_weights, bias, x, y)), 0, 1).reshape(len(x), -1)
+    target_score = np.mean(np.argmax(x_adv @ weights + bias, axis=1) == y)
+    surrogate_score = np.mean(np.argmax(x_adv @ surrogate_weights + bias, axis=1) == y)
+    # The fixture tells the two apart: the surrogate disagrees with the target's labels
+    # and is fooled by its own examples, while the target mostly resists them.
+    assert target_score > 0.9 and surrogate_score < 0.1
+    observed = evaluation.perturbed_accuracy(target, x, y, 0.05, attack_model=surrogate)
+    assert observed == pytest.approx(target_score)
+    # Without attack_model the target is attacked with its own gradients, which do better.
+    own = np.clip(x + 0.05 * np.sign(closed_form_gradient(weights, bias, x, y)), 0, 1).reshape(len(x), -1)
+    white_box = np.mean(np.argmax(own @ weights + bias, axis=1) == y)
+    assert white_box < target_score - 0.3
+    assert evaluation.perturbed_accuracy(target, x, y, 0.05) == pytest.approx(white_box)
+
+
+def test_imitation_scores_each_model_by_its_own_classes(linear_case):
+    weights, bias, x, _ = linear_case
+    flat = x.reshape(len(x), -1)
+    teacher_classes = np.argmax(flat @ weights + bias, axis=1)
+    # A student that imitates the teacher on some images only: the teacher's weights plus noise.
+    student_weights = weights + np.random.default_rng(2).normal(size=weights.shape) * 0.2
+    student_classes = np.argmax(flat @ student_weights + bias, axis=1)
+    agreement = np.mean(student_classes == teacher_classes)
+    assert 0.2 < agreement < 0.9, "teacher and student must disagree on some images and agree on others"
+    teacher, student = linear_softmax_model(weights, bias), linear_softmax_model(student_weights, bias)
+    # On the teacher's own classes the teacher scores 1 and the student its agreement;
+    # on the student's classes it is the other way round.
+    assert evaluation.imitation(student, teacher, x, teacher_classes) == pytest.approx(
+        {"agreement": agreement, "student_accuracy": agreement, "teacher_accuracy": 1.0}
+    )
+    assert evaluation.imitation(student, teacher, x, student_classes, batch_size=7) == pytest.approx(
+        {"agreement": agreement, "student_accuracy": 1.0, "teacher_accuracy": agreement}
+    )

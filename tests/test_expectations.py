@@ -168,3 +168,26 @@ def test_report_prints_the_block(results_folder):
     # The block comes last, after the measurements table and the studies.
     assert printed.stdout.rstrip().endswith(text)
     assert printed.stdout.index("Report vs this run") < printed.stdout.index("What we expected")
+
+
+def _candidate(fgsm, pgd, clean=0.79, fgsm_subset=0.59, eot=None):
+    name = "robust_fast_at"
+    values = {"clean": clean, "fgsm": fgsm, "fgsm_subset": fgsm_subset, "pgd": pgd, "eot_pgd": pgd if eot is None else eot}
+    return {f"{name}.{key}": value for key, value in values.items()}
+
+
+def test_the_goal_checklist_applies_each_condition_at_its_bar():
+    report_best = catalogue.report_value("final_student_noise.fgsm")
+    # 0.5977 on 10,000 images is 3 images short of the report's 0.598: not above it.
+    short = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.5977, pgd=0.562), 0.01)
+    assert [condition.met for condition in short] == [True, False, True, True]
+    assert short[1].value == 0.5977 and str(report_best) in short[1].goal and short[1].whole_test_set
+    above = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.5985, pgd=0.562), 0.01)
+    assert expectations.goal_met(above) and not expectations.goal_met(short)
+    # PGD 0.031 below FGSM on the subset is beyond "a few points" (0.03); 0.03 exactly is within.
+    masked = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.61, pgd=0.559), 0.01)
+    assert [condition.met for condition in masked] == [True, True, False, False]
+    edge = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.61, pgd=0.56, clean=expectations.CLEAN_GOAL), 0.01)
+    assert [condition.met for condition in edge] == [True, True, True, True]
+    with pytest.raises(ValueError, match="robust_fast_at.pgd"):
+        expectations.goal_checklist("robust_fast_at", {"robust_fast_at.clean": 0.8}, 0.01)

@@ -73,6 +73,7 @@ def _run_cli(arguments, env, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_at_the_right_epoch(environment):
     # Kill the process (SIGKILL, no clean-up) right after its first epoch's checkpoint is written.
     killer = (
@@ -98,6 +99,7 @@ def test_a_killed_run_resumes_at_the_right_epoch(environment):
     assert [f"Epoch {epoch}/{epochs}" in finished.stdout for epoch in range(1, epochs + 1)] == [False] + [True] * (epochs - 1)
 
 
+@pytest.mark.slow
 def test_reproduce_and_report_cover_every_row(environment):
     before = _run_cli(["report"], environment)
     assert before.returncode == 0
@@ -118,6 +120,7 @@ def test_reproduce_and_report_cover_every_row(environment):
     assert bad.returncode != 0 and "unknown model 'nonsense'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers_across_processes(tmp_path, environment):
     # The quick profile's sizes, on hand-made data so the test needs no download.
     source = make_image_tree(tmp_path / "quick-data", train_per_class=200, test_per_class=50, seed=1)

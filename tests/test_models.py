@@ -1,14 +1,20 @@
 """The report's CNN: Table 1 shapes and counts, and temperature changes that share weights."""
 
+import keras
 import numpy as np
 import pytest
 
 from advlib import models
+from tests.test_attacks import linear_softmax_model
 
 
 def test_parameter_count_matches_the_report():
+    # Table 1 of the report: 150,954 parameters, counted on a built model (trainable
+    # weights plus the batch norms' moving statistics, as the report's summary counts them).
     model = models.build_cnn(seed=0)
-    assert model.count_params() == models.TOTAL_PARAMETERS == 150_954
+    assert model.count_params() == 150_954
+    assert sum(int(np.prod(weight.shape)) for weight in model.weights) == 150_954
+    assert models.TOTAL_PARAMETERS == model.count_params()
 
 
 def test_every_layer_matches_table_1():
@@ -17,7 +23,7 @@ def test_every_layer_matches_table_1():
     body = [layer for layer in model.layers[1:] if not isinstance(layer, models.TemperatureSoftmax)]
     observed = [(type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params()) for layer in body]
     assert observed == list(models.TABLE_1)
-    assert sum(count for _, _, count in models.TABLE_1) == 150_954
+    assert sum(count for _, _, count in observed) == 150_954
 
 
 def test_outputs_are_probabilities_at_the_given_temperature():
@@ -94,3 +100,50 @@ def test_noisy_model_shares_weights_and_changes_some_predictions():
     assert not np.allclose(with_noise, clean)
     with pytest.raises(ValueError, match="eps"):
         models.RandomSignNoise(eps=-0.1)
+
+
+def test_with_temperature_outputs_the_softmax_of_the_logits_over_the_new_temperature():
+    model = models.build_cnn(temperature=1.0, seed=0)
+    kernel = model.get_layer("logits").kernel
+    kernel.assign(kernel.numpy() * 20)  # far from uniform at T = 1, so T = 4 is visibly flatter
+    x = np.random.default_rng(2).random((4, 32, 32, 3), dtype=np.float32)
+    logits = models.logits_model(model)(x, training=False).numpy().astype(np.float64)
+    hot = models.with_temperature(model, 4.0)
+    assert models.get_temperature(hot) == 4.0 and models.get_temperature(model) == 1.0
+    expected = np.exp(logits / 4.0 - (logits / 4.0).max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(hot(x, training=False).numpy(), expected, rtol=1e-5, atol=1e-7)
+    assert np.abs(expected - model(x, training=False).numpy()).max() > 0.05
+
+
+def test_logits_model_outputs_the_dense_layer_before_any_softmax():
+    rng = np.random.default_rng(3)
+    weights, bias = rng.normal(size=(48, 10)), rng.normal(size=10)
+    model = linear_softmax_model(weights, bias, temperature=7.0)
+    x = rng.uniform(0.0, 1.0, size=(5, 4, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        models.logits_model(model)(x, training=False).numpy(), x.reshape(5, -1) @ weights + bias, rtol=1e-4, atol=1e-4
+    )
+
+
+def identity_model():
+    """A model that returns its (flattened) input, to look at what the noise layer adds."""
+    inputs = keras.Input(shape=(4, 4, 3))
+    return keras.Model(inputs, keras.layers.Flatten()(inputs))
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.07])
+def test_with_input_noise_adds_plus_or_minus_eps_before_the_model(eps):
+    noisy = models.with_input_noise(identity_model(), eps=eps, seed=0)
+    x = np.full((64, 4, 4, 3), 0.5, np.float32)
+    seen = noisy(x, training=False).numpy()
+    np.testing.assert_allclose(np.abs(seen - 0.5), eps, rtol=1e-5)
+    assert 0.4 < np.mean(seen > 0.5) < 0.6
+    # Fresh noise on every call, also when Keras says training=True.
+    again = noisy(x, training=True).numpy()
+    np.testing.assert_allclose(np.abs(again - 0.5), eps, rtol=1e-5)
+    assert not np.array_equal(seen, again)
+    # Pixels at 0 and 1 stay in [0, 1]: the noise is clipped, not reflected.
+    edges = noisy(np.concatenate([np.zeros((2, 4, 4, 3)), np.ones((2, 4, 4, 3))]).astype(np.float32)).numpy()
+    assert set(np.unique(edges[:2])) <= {0.0, np.float32(eps)}
+    assert set(np.unique(edges[2:])) <= {1.0, np.float32(1.0 - eps)}

@@ -55,7 +55,7 @@ def test_pgd_is_at_least_as_strong_as_fgsm_on_a_linear_model(linear_case):
     assert pgd_loss.mean() > fgsm_loss.mean()
 
 
-@pytest.mark.parametrize("loss", ["cross_entropy", "margin"])
+@pytest.mark.parametrize("loss", [None, strong_attacks.margin_loss], ids=["cross_entropy", "margin"])
 def test_pgd_reaches_the_worst_case_of_a_two_class_linear_model(loss):
     # For two classes the loss grows along w_wrong - w_true whatever x is, so the worst case
     # on the L-inf ball (intersected with [0, 1]) is the corner x + eps * sign(w_wrong - w_true).
@@ -141,7 +141,7 @@ def test_temperature_and_logits_see_through_a_saturated_softmax(linear_case):
     # exactly one-hot in float32 (exp(-1e4) underflows), so from_logits gives zero
     # gradients here too. The margin never saturates; the temperature undoes the scale.
     np.testing.assert_array_equal(strong_attacks.pgd(model, x, y, 0.03, random_start=False, from_logits=True), x)
-    for options in (dict(temperature=1e4), dict(loss="margin")):
+    for options in (dict(temperature=1e4), dict(loss=strong_attacks.margin_loss)):
         x_adv = strong_attacks.pgd(model, x, y, 0.03, random_start=False, **options)
         assert np.all(x_adv != x), options
 
@@ -155,7 +155,7 @@ def test_margin_gradient_is_the_difference_of_two_weight_rows_even_when_saturate
     y_onehot = np.eye(10, dtype=np.float32)[y]
     cross_entropy_gradient, _ = strong_attacks.loss_gradient_function(model)(x, y_onehot)
     assert np.all(cross_entropy_gradient.numpy() == 0.0)
-    gradient, margin = strong_attacks.loss_gradient_function(model, loss="margin")(x, y_onehot)
+    gradient, margin = strong_attacks.loss_gradient_function(model, loss=strong_attacks.margin_loss)(x, y_onehot)
     runner_up = np.argsort(logits, axis=1)[:, -2]
     expected = (scaled[:, runner_up] - scaled[:, y]).T.reshape(x.shape)
     np.testing.assert_allclose(gradient.numpy(), expected, rtol=1e-5)
@@ -203,7 +203,7 @@ def test_transfer_rejects_models_that_do_not_match(linear_case):
         (dict(samples=0), "samples"),
         (dict(eps=-0.01), "eps"),
         (dict(loss="hinge"), "loss"),
-        (dict(loss="margin", temperature=2.0), "temperature"),
+        (dict(loss=strong_attacks.margin_loss, temperature=2.0), "temperature"),
         (dict(clip=(1.0, 0.0)), "clip"),
         (dict(batch_size=0), "batch_size"),
         (dict(x=np.full((2, 4, 4, 3), 1.5, np.float32)), "outside"),

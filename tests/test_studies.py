@@ -196,3 +196,19 @@ def test_the_full_report_joins_measurements_studies_and_expectations(environment
     positions = [text.find(heading) for heading in headings]
     assert -1 not in positions, positions
     assert positions == sorted(positions)
+
+
+def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(environment, monkeypatch):
+    from advlib import worst_case
+
+    options = dict(steps=2, queries=5, target_classes=1, per_class=3)
+    first = studies.worst_case_study(View("baseline"), "test", **options)
+    # The test profile has 4 test images per class; 3 per class were asked for.
+    assert first.size == 30
+    assert 0.0 <= first.robust_accuracy <= min(first.attack_accuracy.values()) <= first.clean_accuracy
+    entry = next(entry for entry in studies.load_saved("test").values() if entry["kind"] == "worst_case")
+    assert entry["parameters"]["subset"] == {"seed": 0, "per_class": 3, "stratified": True}
+    monkeypatch.setattr(worst_case, "evaluate", refuse)
+    assert studies.worst_case_study(View("baseline"), "test", **options) == first
+    with pytest.raises(AssertionError, match="computed again"):
+        studies.worst_case_study(View("baseline"), "test", **dict(options, steps=3))

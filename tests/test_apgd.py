@@ -1,0 +1,244 @@
+"""APGD-CE, APGD-DLR and APGD-T, checked on linear softmax models whose L-inf worst case is closed-form."""
+
+import numpy as np
+import pytest
+
+from advlib import apgd
+from tests.test_attacks import linear_softmax_model
+
+EPS = 0.05
+
+
+def worst_case_margins(weights, bias, x, y, eps):
+    """Closed-form minimum over the L-inf ball of ``z_y - z_j`` for a linear model, per class ``(N, classes)``.
+
+    ``(w_y - w_j) . x + b_y - b_j - eps * ||w_y - w_j||_1`` (clip ignored: keep x + -eps in
+    [0, 1]); the entry of the true class is +inf. An image can be misclassified within
+    the ball exactly when the minimum of its row is negative.
+    """
+    flat = x.reshape(len(x), -1).astype(np.float64)
+    differences = weights[:, y].T[:, :, None] - weights[None, :, :]  # (N, features, classes)
+    margins = (
+        np.einsum("nf,nfc->nc", flat, differences) + bias[y][:, None] - bias[None, :]
+        - eps * np.abs(differences).sum(axis=1)
+    )
+    margins[np.arange(len(x)), y] = np.inf
+    return margins
+
+
+def margin_case(count=16, separation=0.2, seed=0):
+    """A 10-class linear model and images whose worst-case margins are at least ``separation`` from 0.
+
+    Returns ``(weights, bias, x, y, breakable)``: half the images can be misclassified
+    within EPS (two of those are misclassified already), half cannot. x lies in
+    [0.3, 0.7], so the ball never reaches outside [0, 1].
+    """
+    rng = np.random.default_rng(seed)
+    weights, bias = rng.normal(size=(48, 10)) * 0.5, rng.normal(size=10) * 0.1
+    pool = rng.uniform(0.3, 0.7, size=(400, 4, 4, 3)).astype(np.float32)
+    labels = np.argmax(pool.reshape(400, -1) @ weights + bias, axis=1)
+    labels[:2] = (labels[:2] + 1) % 10  # misclassified before any attack
+    worst = worst_case_margins(weights, bias, pool, labels, EPS).min(axis=1)
+    easy = np.flatnonzero(worst < -separation)[: count // 2]
+    hard = np.flatnonzero(worst > separation)[: count // 2]
+    assert len(easy) == len(hard) == count // 2 and {0, 1} <= set(easy)
+    chosen = np.concatenate([easy, hard])
+    return weights, bias, pool[chosen], labels[chosen], worst[chosen] < 0
+
+
+def predictions(weights, bias, x):
+    return np.argmax(x.reshape(len(x), -1).astype(np.float64) @ weights + bias, axis=1)
+
+
+@pytest.fixture(scope="module")
+def case():
+    weights, bias, x, y, breakable = margin_case()
+    return linear_softmax_model(weights, bias), weights, bias, x, y, breakable
+
+
+def softmax_numpy(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_losses_match_their_formulas():
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(20, 10)) * 3
+    y = rng.integers(0, 10, size=20)
+    t = (y + 1 + rng.integers(0, 9, size=20)) % 10
+    onehot, target = np.eye(10, dtype=np.float32)[y], np.eye(10, dtype=np.float32)[t]
+    ordered = -np.sort(-z, axis=1)
+    others = np.where(onehot > 0, -np.inf, z).max(axis=1)
+    true = z[np.arange(20), y]
+    expected_dlr = -(true - others) / (ordered[:, 0] - ordered[:, 2] + 1e-12)
+    expected_targeted = -(true - z[np.arange(20), t]) / (ordered[:, 0] - (ordered[:, 2] + ordered[:, 3]) / 2 + 1e-12)
+    expected_ce = -np.log(softmax_numpy(z)[np.arange(20), y])
+    logits = z.astype(np.float32)
+    np.testing.assert_allclose(apgd.cross_entropy_loss(onehot, logits).numpy(), expected_ce, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(apgd.dlr_loss(onehot, logits).numpy(), expected_dlr, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        apgd.targeted_dlr_loss(target)(onehot, logits).numpy(), expected_targeted, rtol=1e-5, atol=1e-6
+    )
+    # The ratio is what makes DLR blind to the scale of the logits.
+    np.testing.assert_allclose(apgd.dlr_loss(onehot, 1e3 * logits).numpy(), expected_dlr, rtol=1e-4)
+
+
+def test_checkpoints_follow_the_papers_schedule():
+    # p = 0.22, 0.41, 0.57, 0.70, 0.80, 0.87, 0.93, 0.99 (then 1.05 > 1), times 100, rounded up.
+    assert apgd.checkpoints(100) == [22, 41, 57, 70, 80, 87, 93, 99]
+    # ceil(2.2, 4.1, 5.7, 7.0, 8.0, 8.7, 9.3, 9.9) with the repeated 10 once.
+    assert apgd.checkpoints(10) == [3, 5, 6, 7, 8, 9, 10]
+
+
+@pytest.mark.parametrize("loss", [apgd.cross_entropy_loss, apgd.dlr_loss], ids=["ce", "dlr"])
+def test_apgd_fools_exactly_the_images_the_closed_form_says_can_be_fooled(case, loss):
+    model, weights, bias, x, y, breakable = case
+    x_adv = apgd.apgd(model, x, y, EPS, loss=loss, steps=50, seed=0)
+    np.testing.assert_array_equal(predictions(weights, bias, x_adv) != y, breakable)
+    assert np.all(np.abs(x_adv - x) <= np.float32(EPS) + 1e-7)
+
+
+def test_apgd_ends_at_the_worst_case_corner_of_a_two_class_model():
+    # For two classes the cross-entropy grows along w_wrong - w_true everywhere, so the
+    # highest-loss point of the ball (in [0, 1]) is x + eps * sign(w_wrong - w_true). The
+    # bias keeps every image correctly classified (the logit gap of 6 +- 1 shrinks by at
+    # most about 0.6), so the highest-loss point is returned.
+    rng = np.random.default_rng(5)
+    weights, bias = rng.normal(size=(48, 2)) * 0.1, np.array([3.0, -3.0])
+    model = linear_softmax_model(weights, bias)
+    x = rng.uniform(0.0, 1.0, size=(12, 4, 4, 3)).astype(np.float32)
+    y = np.zeros(12, dtype=np.int64)
+    direction = np.sign(weights[:, 1] - weights[:, 0]).reshape(4, 4, 3).astype(np.float32)
+    worst = np.clip(x + np.float32(0.1) * direction, 0.0, 1.0)
+    x_adv = apgd.apgd(model, x, y, 0.1, steps=20, seed=0)
+    np.testing.assert_allclose(x_adv, worst, atol=1e-6)
+
+
+def test_apgd_stays_in_the_eps_ball_and_the_unit_interval(case):
+    model, weights, bias, _, y, _ = case
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random((16, 4, 4, 3)) < 0.5, rng.integers(0, 2, (16, 4, 4, 3)), rng.random((16, 4, 4, 3)))
+    x = x.astype(np.float32)
+    for loss in (apgd.cross_entropy_loss, apgd.dlr_loss):
+        x_adv = apgd.apgd(model, x, y, 0.2, loss=loss, steps=10, seed=0)
+        assert x_adv.dtype == np.float32 and x_adv.shape == x.shape
+        assert np.all(np.abs(x_adv - x) <= np.float32(0.2) + 1e-7)
+        assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
+    x_adv = apgd.apgd_targeted(model, x, y, 0.2, target_classes=2, steps=10, seed=0)
+    assert np.all(np.abs(x_adv - x) <= np.float32(0.2) + 1e-7) and x_adv.min() >= 0.0 and x_adv.max() <= 1.0
+
+
+def test_same_seed_same_result_and_batch_size_changes_nothing(case):
+    model, _, _, x, y, _ = case
+    options = dict(loss=apgd.dlr_loss, steps=20, restarts=2)
+    first = apgd.apgd(model, x, y, EPS, seed=3, **options)
+    np.testing.assert_array_equal(first, apgd.apgd(model, x, y, EPS, seed=3, **options))
+    # The model's outputs themselves differ in the last bit between batch sizes, which can
+    # only matter where two losses tie to the last bit; hence a tolerance.
+    batched = apgd.apgd(model, x, y, EPS, seed=3, batch_size=3, **options)
+    np.testing.assert_allclose(batched, first, atol=1e-6, rtol=0)
+    # The unbreakable images end at their highest-loss point, which depends on the start.
+    assert not np.array_equal(first, apgd.apgd(model, x, y, EPS, seed=4, **options))
+    targeted = apgd.apgd_targeted(model, x, y, EPS, target_classes=3, steps=20, seed=3)
+    np.testing.assert_allclose(
+        apgd.apgd_targeted(model, x, y, EPS, target_classes=3, steps=20, seed=3, batch_size=5), targeted, atol=1e-6,
+        rtol=0,
+    )
+
+
+def test_eot_samples_change_nothing_on_a_deterministic_model(case):
+    model, _, _, x, y, _ = case
+    for loss in (apgd.cross_entropy_loss, apgd.dlr_loss):
+        np.testing.assert_array_equal(
+            apgd.apgd(model, x, y, EPS, loss=loss, steps=10, samples=3, seed=0),
+            apgd.apgd(model, x, y, EPS, loss=loss, steps=10, samples=1, seed=0),
+        )
+
+
+def test_eps_zero_returns_x(case):
+    model, _, _, x, y, _ = case
+    np.testing.assert_array_equal(apgd.apgd(model, x, y, 0.0, steps=3, seed=0), x)
+
+
+def ranked_case():
+    """Only the class ranked third by the clean logits (class 3) can be reached within EPS.
+
+    Class 0 is true (logit 0); classes 1 and 2 have constant logits -0.5 and -0.6, so they
+    can never overtake it; class 3's logit is about -1 but its weights have L1 norm 48, so
+    EPS moves it by 2.4; the others are at -5.
+    """
+    weights = np.zeros((48, 10))
+    weights[:, 3] = np.tile([1.0, -1.0], 24)
+    bias = np.array([0.0, -0.5, -0.6, -1.0] + [-5.0] * 6)
+    x = (0.5 + np.random.default_rng(2).uniform(-0.01, 0.01, size=(6, 4, 4, 3))).astype(np.float32)
+    y = np.zeros(6, dtype=np.int64)
+    return weights, bias, x, y
+
+
+def test_apgd_targeted_tries_the_top_target_classes_by_clean_logit():
+    weights, bias, x, y = ranked_case()
+    margins = worst_case_margins(weights, bias, x, y, EPS)
+    clean = x.reshape(6, -1) @ weights + bias
+    assert np.all(np.argsort(-clean, axis=1)[:, 3] == 3)  # class 3 is ranked third among the others
+    assert np.all(margins[:, 3] < -1.0) and np.all(np.delete(margins, [0, 3], axis=1) > 0.4)
+    model = linear_softmax_model(weights, bias)
+    not_yet = apgd.apgd_targeted(model, x, y, EPS, target_classes=2, steps=30, seed=0)
+    np.testing.assert_array_equal(predictions(weights, bias, not_yet), y)
+    reached = apgd.apgd_targeted(model, x, y, EPS, target_classes=3, steps=30, seed=0)
+    np.testing.assert_array_equal(predictions(weights, bias, reached), 3)
+
+
+def test_targeted_dlr_loss_reaches_the_chosen_target():
+    # Classes 1 (runner-up) and 2 can both be reached, through disjoint halves of the pixels.
+    weights = np.zeros((48, 10))
+    weights[:24, 1], weights[24:, 2] = np.tile([1.0, -1.0], 12), np.tile([-1.0, 1.0], 12)
+    bias = np.array([0.0, -0.5, -0.6] + [-5.0] * 7)
+    x = (0.5 + np.random.default_rng(4).uniform(-0.01, 0.01, size=(6, 4, 4, 3))).astype(np.float32)
+    y = np.zeros(6, dtype=np.int64)
+    margins = worst_case_margins(weights, bias, x, y, EPS)
+    assert np.all(margins[:, 1:3] < -0.5)
+    model = linear_softmax_model(weights, bias)
+    target = np.eye(10, dtype=np.float32)[2]
+    x_adv = apgd.apgd(model, x, y, EPS, loss=apgd.targeted_dlr_loss(target), steps=30, seed=0)
+    np.testing.assert_array_equal(predictions(weights, bias, x_adv), 2)
+    runner_up = apgd.apgd(model, x, y, EPS, loss=apgd.targeted_dlr_loss(np.eye(10)[1]), steps=30, seed=0)
+    np.testing.assert_array_equal(predictions(weights, bias, runner_up), 1)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(steps=0), "steps"),
+        (dict(steps=2.5), "steps"),
+        (dict(restarts=0), "restarts"),
+        (dict(samples=True), "samples"),
+        (dict(rho=0.0), "rho"),
+        (dict(rho=1.5), "rho"),
+        (dict(momentum=-0.1), "momentum"),
+        (dict(loss="dlr"), "loss"),
+        (dict(eps=-0.01), "eps"),
+        (dict(clip=(1.0, 0.0)), "clip"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(x=np.full((2, 4, 4, 3), 1.5, np.float32)), "outside"),
+        (dict(y=np.array([0, 10])), "labels must lie"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(case, change, message):
+    model = case[0]
+    arguments = dict(x=np.full((2, 4, 4, 3), 0.5, np.float32), y=np.array([0, 1]), eps=0.01)
+    arguments.update(change)
+    with pytest.raises(ValueError, match=message):
+        apgd.apgd(model, **arguments)
+
+
+def test_bad_target_arguments_and_too_few_classes_get_a_clear_error(case):
+    model, _, _, x, y, _ = case
+    for target_classes in (0, 10, 2.0):
+        with pytest.raises(ValueError, match="target_classes"):
+            apgd.apgd_targeted(model, x, y, EPS, target_classes=target_classes)
+    small = linear_softmax_model(np.ones((48, 3)), np.zeros(3))
+    with pytest.raises(ValueError, match="4 classes"):
+        apgd.apgd_targeted(small, x, y % 3, EPS)
+    two = linear_softmax_model(np.ones((48, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="3 classes"):
+        apgd.apgd(two, x, y % 2, EPS, loss=apgd.dlr_loss)

@@ -1,0 +1,339 @@
+"""The Colab edition (colab/, written by tools/colab_edition.py) is in step and reads well.
+
+- the committed edition equals a fresh render of book/ and the saved full run;
+- every chapter's Markdown, rendered by a CommonMark/GFM renderer and opened in headless
+  Chromium, shows no raw MyST, keeps solutions in closed <details>, and shows every
+  glued value (screenshots in artifacts/colab-screenshots/);
+- the generated setup cell fails with one clear message when advlib cannot be installed;
+- the MyST constructs the chapters may use soon ({glue:figure}, {numref}, {ref}, {doc},
+  {term}, {cite}, labelled $$ math) convert, on a small made-up chapter.
+
+The browser test is skipped without /usr/bin/chromium or Playwright, unless
+ADVLIB_REQUIRE_BROWSER=1 is set (then it fails).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_edition  # noqa: E402
+
+COLAB = ROOT / "colab"
+EDITION = sorted(COLAB.glob("[0-9][0-9]_*.ipynb"))
+SCREENSHOTS = ROOT / "artifacts" / "colab-screenshots"
+CHROMIUM = "/usr/bin/chromium"
+RAW_MYST = ["{glue", "{term}", "{cite", "{numref}", "{eq}", "{ref}", "{doc}", "```{", ":::{", ":class:", ":label:"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (and ADVLIB_REQUIRE_BROWSER=1 requires the browser test)")
+    pytest.skip(reason)
+
+
+def test_edition_covers_every_chapter():
+    chapters = sorted(path.name for path in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    assert [path.name for path in EDITION] == chapters
+
+
+def test_committed_edition_is_in_step():
+    problems = colab_edition.differences(ROOT)
+    assert not problems, (
+        "colab/ is out of date: run `.venv/bin/python tools/colab_edition.py render`\n  " + "\n  ".join(problems)
+    )
+
+
+def _expected_glue(chapter: str) -> list[tuple[str, str]]:
+    """(role content, formatted value) of every {glue:text} role in a chapter's Markdown."""
+    book = colab_edition.load_book(ROOT)
+    renderer = colab_edition.ChapterRenderer(book, chapter)
+    source = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+    found = []
+    for cell in source.cells:
+        if cell.cell_type == "markdown":
+            for content in re.findall(r"\{glue:text\}`([^`]*)`", cell.source):
+                found.append((content, renderer.glue_text(content)))
+    return found
+
+
+def _page_html(notebook_path: Path) -> str:
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("gfm-like", {"html": True})
+    notebook = nbformat.read(notebook_path, as_version=4)
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            parts.append(f'<section class="md" data-id="{cell.id}">{markdown.render(cell.source)}</section>')
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(notebook_path.name)}</title><style>body{{max-width:60em;margin:2em auto;"
+        "font-family:sans-serif} blockquote{border-left:4px solid #888;margin-left:0;padding-left:1em}"
+        "</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
+
+
+_PAGE_FACTS_JS = """
+() => ({
+  text: document.body.innerText,
+  openDetails: [...document.querySelectorAll('details')].filter(d => d.open).length,
+  details: [...document.querySelectorAll('details')].map(d => ({
+    summary: d.querySelector('summary') ? d.querySelector('summary').textContent : '',
+    visible: d.querySelector('summary') ? d.getBoundingClientRect().height > 0 : false})),
+  solutionsOutside: [...document.querySelectorAll('p, strong, blockquote')]
+      .filter(e => /^\\s*Solution( \\d+)?\\s*$/.test(e.textContent) && !e.closest('details')).length,
+  mystCode: [...document.querySelectorAll('code[class^="language-{"]')].map(e => e.className),
+  brokenImages: [...document.querySelectorAll('img')].filter(i => !i.complete || i.naturalWidth === 0)
+      .map(i => i.alt),
+})
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        _unavailable(f"the playwright package is not installed ({error})")
+    sys.path.insert(0, str(ROOT / "tests"))
+    import browser_check
+
+    with sync_playwright() as playwright:
+        chromium = browser_check.launch_browser(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", EDITION, ids=[path.stem for path in EDITION])
+def test_edition_markdown_renders_cleanly(path, browser, tmp_path):
+    page_file = tmp_path / f"{path.stem}.html"
+    page_file.write_text(_page_html(path))
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.goto(page_file.as_uri())
+        facts = page.evaluate(_PAGE_FACTS_JS)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"), full_page=True)
+    finally:
+        page.close()
+    text = facts["text"]
+    problems = [f"raw MyST {needle!r} in the page" for needle in RAW_MYST if needle in text]
+    problems += [f"a MyST directive rendered as code ({name})" for name in facts["mystCode"]]
+    if facts["openDetails"]:
+        problems.append(f"{facts['openDetails']} <details> element(s) are open")
+    if facts["solutionsOutside"]:
+        problems.append(f"{facts['solutionsOutside']} exercise solution(s) outside <details>")
+    problems += [f"image {alt!r} does not load" for alt in facts["brokenImages"]]
+    source = nbformat.read(ROOT / "book" / path.name, as_version=4)
+    solutions = sum(len(re.findall(r"^`{3,}\{admonition\} Solution.*\n:class: dropdown", cell.source, re.M))
+                    for cell in source.cells if cell.cell_type == "markdown")
+    shown = sum(1 for item in facts["details"] if item["summary"].startswith("Solution"))
+    if shown != solutions:
+        problems.append(f"{solutions} solutions in the chapter, {shown} 'Solution' <details> in the edition")
+    flat = re.sub(r"\s+", " ", text)
+    for content, value in _expected_glue(path.stem):
+        if value not in flat:
+            problems.append(f"glued value {content!r} = {value!r} is missing")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def _edition_cell(notebook: Path, cell_id: str) -> str:
+    return next(cell.source for cell in nbformat.read(notebook, as_version=4).cells if cell.get("id") == cell_id)
+
+
+HARNESS = textwrap.dedent(
+    """
+    import importlib.abc, json, sys, types
+
+    # A stand-in google.colab module: the setup cell then behaves as in Colab.
+    google = types.ModuleType("google")
+    google.colab = types.ModuleType("google.colab")
+    sys.modules["google"], sys.modules["google.colab"] = google, google.colab
+
+    # Hide advlib (installed in this environment) so that the cell tries to install it.
+    class HideAdvlib(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "advlib" or name.startswith("advlib."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    import importlib.util
+    _find_spec = importlib.util.find_spec
+    importlib.util.find_spec = lambda name, *a: None if name.split(".")[0] == "advlib" else _find_spec(name, *a)
+    sys.meta_path.insert(0, HideAdvlib())
+
+    # Run the cells as Colab does ("Run all"): in IPython, stopping at the first error.
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance(colors="NoColor")
+    for number, code in enumerate(json.load(open(sys.argv[1]))):
+        print(f"--- running cell {number}", flush=True)
+        if not shell.run_cell(code).success:
+            sys.exit(1)
+    """
+)
+
+
+def test_setup_cell_fails_with_one_clear_error(tmp_path):
+    # The cells render writes first (test_setup_cell_installs_from_the_configured_repository
+    # checks that every notebook in colab/ has them), then a cell of the chapter.
+    cells = [colab_edition.PROFILE_TEMPLATE, colab_edition.setup_source(colab_edition.Site.from_config(ROOT)),
+             "import advlib.attacks  # the next cell of the chapter"]
+    (tmp_path / "cells.json").write_text(json.dumps(cells))
+    (tmp_path / "harness.py").write_text(HARNESS)
+    env = dict(os.environ, ADVLIB_INSTALL_URL="git+file:///nonexistent", PIP_DISABLE_PIP_VERSION_CHECK="1",
+               PIP_NO_INDEX="1", GIT_TERMINAL_PROMPT="0", PYTHONPATH="")
+    result = subprocess.run([sys.executable, "harness.py", "cells.json"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "SETUP FAILED: pip could not install advlib from git+file:///nonexistent" in output, output
+    assert "What to do:" in output and "internet" in output, output
+    assert "--- running cell 2" not in output, "the cells after the setup cell ran:\n" + output
+    # A single error, shown as one line: no traceback, no chained or follow-up errors.
+    errors = [line for line in output.splitlines() if re.match(r"^\w+(Error|Exception|Exit)\b", line)]
+    assert len(errors) == 1, output
+    assert errors[0].startswith("AdvlibSetupError: pip could not install advlib from git+file:///nonexistent"), output
+    assert "Traceback" not in output and "During handling" not in output, output
+    assert "ModuleNotFoundError" not in output and "ImportError" not in output, output
+
+
+def test_setup_cell_installs_from_the_configured_repository():
+    site = colab_edition.Site.from_config(ROOT)
+    for notebook in EDITION:
+        setup = _edition_cell(notebook, colab_edition.SETUP_ID)
+        assert setup == colab_edition.setup_source(site)
+        assert f'REPOSITORY_URL = "{site.repository_url}"' in setup
+        assert "ADVLIB_INSTALL_URL" in setup and "advlib.book.start()" in setup
+        cells = nbformat.read(notebook, as_version=4).cells
+        assert cells[0].id == colab_edition.NOTE_ID and site.page(notebook.stem) in cells[0].source
+        profile = _edition_cell(notebook, colab_edition.PROFILE_ID)
+        assert profile == colab_edition.PROFILE_TEMPLATE.rstrip("\n")
+        assert 'PROFILE = "full"  # @param ["full", "quick"]' in profile
+        assert sum("advlib.book.start()" in cell.source for cell in cells if cell.cell_type == "code") == 1
+
+
+# A small made-up chapter with the MyST the chapters may use soon.
+FAKE_MARKDOWN = [
+    "# A made-up chapter",
+    "(sec-attack)=\n## The attack\n\nThe value is {glue:text}`accuracy:.2f` and {glue:text}`name`.",
+    "```{math}\n:label: eq-one\na = b\n```\n\nSee {eq}`eq-one`, {numref}`fig-curve`, {numref}`Figure %s <fig-curve>`, "
+    "{ref}`sec-attack`, {ref}`the attack <sec-attack>`, {doc}`01_x`, {term}`FGSM` and "
+    "{cite}`goodfellow2015`. Code `{glue:text}` stays as it is. See [the chapter](01_x.ipynb).",
+    "```{glue:figure} curve\n:name: fig-curve\n:alt: A curve.\n\nThe curve.\n```",
+    "````{admonition} Solution\n:class: dropdown\nText.\n\n```python\nprint(1)\n```\n````",
+    ":::{warning}\nCareful.\n:::",
+]
+
+
+def test_myst_constructs_convert(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_config.yml").write_text("title: T\nrepository:\n  url: https://github.com/Owner/repo\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text) for text in FAKE_MARKDOWN]
+                                        + [nbformat.v4.new_code_cell("import advlib.book\nadvlib.book.start()")])
+    nbformat.write(notebook, tmp_path / "book" / "01_x.ipynb")
+    runs = {"01_x": {"profile": "full", "data_source": "d", "cells": {},
+                     "glue": {"accuracy": {"text/plain": "0.8007"}, "name": {"text/plain": "'full'"},
+                              "curve": {"text/plain": "<Figure>", "image/png": "iVBORw0KGgo="}}}}
+    book = colab_edition.load_book(tmp_path, runs=runs)
+    renderer = colab_edition.ChapterRenderer(book, "01_x")
+    text = "\n\n".join(renderer.convert(cell) for cell in FAKE_MARKDOWN)
+    page = "https://owner.github.io/repo/book/01_x.html"
+    assert "The value is 0.80 and full." in text
+    assert "$$\na = b \\tag{1.1}\n$$" in text
+    assert f"[(1.1)]({page}#equation-eq-one)" in text
+    assert f"[Fig. 1.1]({page}#fig-curve)" in text and f"[Figure 1.1]({page}#fig-curve)" in text
+    assert f"[The attack]({page}#sec-attack)" in text and f"[the attack]({page}#sec-attack)" in text
+    assert f"[A made-up chapter]({page})" in text and f"[the chapter]({page})" in text
+    assert "*FGSM*" in text and "(goodfellow2015)" in text and "Code `{glue:text}` stays" in text
+    assert "![A curve.](data:image/png;base64,iVBORw0KGgo=)" in text and "*Fig. 1.1: The curve.*" in text
+    assert "<details>\n<summary>Solution</summary>\n\nText.\n\n```python\nprint(1)\n```\n\n</details>" in text
+    assert "> **Warning**\n>\n> Careful." in text
+    assert "(sec-attack)=" not in text
+    # With a glossary page, a bibliography page and a .bib file, terms and citations link there.
+    (tmp_path / "book" / "glossary.md").write_text("# Glossary\n\n```{glossary}\nFGSM\n  The attack.\n```\n")
+    (tmp_path / "book" / "references.md").write_text("# References\n\n```{bibliography}\n```\n")
+    (tmp_path / "refs.bib").write_text("@inproceedings{goodfellow2015,\n  author = {Goodfellow, Ian J. and "
+                                       "Shlens, Jonathon and Szegedy, Christian},\n  year = {2015}\n}\n")
+    with (tmp_path / "_config.yml").open("a") as config:
+        config.write("bibtex_bibfiles:\n  - refs.bib\n")
+    renderer = colab_edition.ChapterRenderer(colab_edition.load_book(tmp_path, runs=runs), "01_x")
+    linked = renderer.convert("{term}`fgsm`, {term}`the attack <FGSM>`, {cite:t}`goodfellow2015`, {cite:p}`goodfellow2015`")
+    site = "https://owner.github.io/repo/book"
+    assert linked == (f"[fgsm]({site}/glossary.html#term-FGSM), [the attack]({site}/glossary.html#term-FGSM), "
+                      f"[Goodfellow et al. (2015)]({site}/references.html), "
+                      f"([Goodfellow et al., 2015]({site}/references.html))")
+    with pytest.raises(colab_edition.EditionError, match="glue key 'missing'"):
+        renderer.convert("{glue:text}`missing:.3f`")
+    with pytest.raises(colab_edition.EditionError, match="unknown directive"):
+        renderer.convert("```{exercise}\nx\n```")
+
+
+def test_extract_refuses_text_naming_the_build_machine():
+    run = {"cells": {"a": {"outputs": [{"text": "weights from /tmp/fullbook/advlib/x.h5"}]}}}
+    assert colab_edition.machine_text(run, "03_fgsm")
+    assert not colab_edition.machine_text({"data": {"image/png": "ab/tmpcd", "text/plain": "ok"}})
+
+
+def _fake_build(tmp_path, stdout):
+    """A one-chapter book under tmp_path/repo and its 'executed' copy under tmp_path/out."""
+    root, out = tmp_path / "repo", tmp_path / "out"
+    (root / "book").mkdir(parents=True)
+    (root / "_config.yml").write_text("title: T\nrepository:\n  url: https://github.com/owner/repo\n")
+    cells = [nbformat.v4.new_markdown_cell("# X\n\nValue {glue:text}`value:.2f`.", id="m1"),
+             nbformat.v4.new_code_cell("import advlib.book\nprofile = advlib.book.start()", id="c1"),
+             nbformat.v4.new_code_cell("print(path)", id="c2")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), root / "book" / "01_x.ipynb")
+    executed = nbformat.v4.new_notebook(cells=[cell.copy() for cell in cells])
+    executed.cells[1].execution_count, executed.cells[2].execution_count = 1, 2
+    executed.cells[1].outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="TF chatter\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="This run: profile 'full': all; data: d\n")]
+    executed.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text=stdout)]
+    (out / "_build" / "jupyter_execute" / "book").mkdir(parents=True)
+    nbformat.write(executed, out / "_build" / "jupyter_execute" / "book" / "01_x.ipynb")
+    glue = {"value": {"output_type": "display_data", "data": {"text/plain": "0.8007"}, "metadata": {}}}
+    (out / "_build" / "jupyter_execute" / "book" / "01_x.glue.json").write_text(json.dumps(glue))
+    return root, out
+
+
+def test_extract_saves_the_run_and_render_uses_it(tmp_path):
+    root, out = _fake_build(tmp_path, "")
+    root_stdout = f"weights at {root}/advlib/pretrained/x.h5\n"
+    executed_path = out / "_build" / "jupyter_execute" / "book" / "01_x.ipynb"
+    executed = nbformat.read(executed_path, as_version=4)
+    executed.cells[2].outputs[0].text = root_stdout
+    nbformat.write(executed, executed_path)
+    [saved] = colab_edition.extract(out, root)
+    run = json.loads(saved.read_text())
+    assert run["cells"]["c2"]["outputs"][0]["text"] == "weights at advlib/pretrained/x.h5\n"
+    assert [output["name"] for output in run["cells"]["c1"]["outputs"]] == ["stdout"]  # no stderr
+    text = colab_edition.render_chapter(colab_edition.load_book(root), root / "book" / "01_x.ipynb")
+    notebook = nbformat.reads(text, as_version=4)
+    assert "Value 0.80." in notebook.cells[1].source
+    assert [cell.id for cell in notebook.cells[:2]] == [colab_edition.NOTE_ID, "m1"]
+    assert notebook.cells[-1].outputs[0].text == "weights at advlib/pretrained/x.h5\n"
+
+
+def test_extract_fails_on_text_naming_the_build_machine(tmp_path):
+    root, out = _fake_build(tmp_path, "cache in /tmp/somewhere-else/x.npz\n")
+    with pytest.raises(colab_edition.EditionError, match="naming the build machine"):
+        colab_edition.extract(out, root)
+    assert not (root / "colab" / "_book_run" / "01_x.json").exists()

@@ -1,0 +1,94 @@
+"""The worst-case evaluation: per-image worst case over a suite, checked on a linear model's closed form."""
+
+import numpy as np
+import pytest
+
+from advlib import statistics, worst_case
+
+
+def _two_class_model(weights, bias):
+    import keras
+
+    inputs = keras.Input(shape=(weights.shape[0],))
+    logits = keras.layers.Dense(2, name="logits")(inputs)
+    model = keras.Model(inputs, keras.layers.Softmax()(logits))
+    model.get_layer("logits").set_weights([weights.astype(np.float32), bias.astype(np.float32)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def linear():
+    """Two classes, z = W x + b: FGSM at eps moves the margin by exactly eps * ||w_1 - w_0||_1."""
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(16, 2))
+    # Centre the margin at x = 0.5, so some images lie within reach of eps and some do not.
+    bias = np.array([-0.5 * (weights[:, 0] - weights[:, 1]).sum(), 0.0])
+    x = rng.uniform(0.3, 0.7, size=(300, 16)).astype(np.float32)
+    logits = x @ weights + bias
+    y = logits.argmax(axis=1)
+    # A few wrong labels, so clean accuracy is below 1 and wrong images stay out of the attacks.
+    y[:20] = 1 - y[:20]
+    return _two_class_model(weights, bias), x, y, weights, bias
+
+
+def test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form(linear):
+    model, x, y, weights, bias = linear
+    eps = 0.02
+    margin = np.abs((x @ weights + bias) @ np.array([1.0, -1.0]))
+    breakable = margin < eps * np.abs(weights[:, 0] - weights[:, 1]).sum()
+    # The fixture must separate the right answer from the wrong ones: some break, some do not.
+    assert 0.1 < breakable[20:].mean() < 0.9
+    correct = np.ones(len(x), dtype=bool)
+    correct[:20] = False
+    suite = (("FGSM", "fgsm", {}), ("random", "random_sign", {}))
+    result = worst_case.evaluate(model, x, y, eps, suite=suite, seed=0)
+    assert result.clean_accuracy == pytest.approx(correct.mean())
+    assert result.attack_accuracy["FGSM"] == pytest.approx(np.mean(correct & ~breakable))
+    # Random signs at this eps can break only images FGSM breaks (FGSM is the worst case of a
+    # linear model), so the worst case is FGSM's and only FGSM breaks images of its own.
+    assert result.robust_accuracy == pytest.approx(np.mean(correct & ~breakable))
+    assert result.only_broken_by["random"] == 0.0
+    # The random-sign images made here, independently: what they break FGSM breaks too.
+    from advlib import attacks
+
+    x_random = attacks.random_sign(x[correct], eps, seed=0)
+    broken_by_random = np.zeros(len(x), dtype=bool)
+    broken_by_random[correct] = model.predict(x_random, verbose=0).argmax(1) != y[correct]
+    assert not np.any(broken_by_random & ~breakable)
+    assert result.attack_accuracy["random"] == pytest.approx(np.mean(correct & ~broken_by_random))
+    assert result.only_broken_by["FGSM"] == pytest.approx(np.mean(correct & breakable & ~broken_by_random))
+    assert result.interval == statistics.wilson_interval(result.robust_accuracy, len(x))
+    assert result.black_box_beats_white_box is None
+    assert worst_case.WorstCase.from_dict(result.to_dict()) == result
+
+
+def test_a_black_box_attack_that_beats_the_white_box_ones_is_flagged(linear, monkeypatch):
+    model, x, y, _, _ = linear
+    # Count FGSM as the black box and a no-op as the white box: the "black box" wins.
+    monkeypatch.setattr(worst_case, "BLACK_BOX", ("fgsm",))
+    result = worst_case.evaluate(model, x, y, 0.05, suite=(("none", "none", {}), ("FGSM", "fgsm", {})))
+    assert result.attack_accuracy["none"] == result.clean_accuracy
+    assert result.black_box_beats_white_box is True
+    honest = worst_case.evaluate(model, x, y, 0.05, suite=(("FGSM", "pgd", {"steps": 3}), ("none", "fgsm", {})))
+    assert honest.black_box_beats_white_box is False
+
+
+def test_stratified_subset_takes_the_same_number_of_each_class():
+    labels = np.repeat(np.arange(10), 30)
+    np.random.default_rng(1).shuffle(labels)
+    indices = worst_case.stratified_subset(labels, 7, seed=3)
+    assert np.all(np.bincount(labels[indices]) == 7) and np.all(np.diff(indices) > 0)
+    np.testing.assert_array_equal(indices, worst_case.stratified_subset(labels, 7, seed=3))
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        worst_case.stratified_subset(labels, 31)
+    # 250 per class, 2,500 images: the interval of an accuracy of 0.5 is within ±0.02.
+    low, high = statistics.wilson_interval(0.5, 2500)
+    assert high - 0.5 <= 0.02 and 0.5 - low <= 0.02
+
+
+def test_bad_suites_are_refused(linear):
+    model, x, y, _, _ = linear
+    with pytest.raises(ValueError, match="at least one attack"):
+        worst_case.evaluate(model, x, y, 0.01, suite=())
+    with pytest.raises(ValueError, match="unknown attack"):
+        worst_case.evaluate(model, x, y, 0.01, suite=(("x", "cw", {}),))
