@@ -75,6 +75,14 @@ def test_a_student_hash_changes_with_its_teacher_alone(monkeypatch):
     assert registry.model_hash("final_student", "test") != student
 
 
+def test_a_model_hash_changes_with_its_temperature_alone(monkeypatch):
+    # A teacher trained at T = 50: only its "temperature" setting records that.
+    teacher = registry.model_hash("dd_teacher_t50", "test")
+    spec = registry.get_spec("dd_teacher_t50")
+    monkeypatch.setitem(registry.MODELS, "dd_teacher_t50", dataclasses.replace(spec, temperature=20.0))
+    assert registry.model_hash("dd_teacher_t50", "test") != teacher
+
+
 def test_a_student_hash_changes_with_its_temperature_alone(monkeypatch):
     student = registry.model_hash("final_student", "test")
     spec = registry.get_spec("final_student")

@@ -160,20 +160,19 @@ def test_bad_arguments_get_a_clear_error_before_any_work(environment, monkeypatc
 
 
 def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, monkeypatch):
-    text_module = text
-    text = reporting.format_studies("test")
+    report_text = reporting.format_studies("test")
     views = len(registry.sweep_views()) + len(registry.audit_views())
-    assert f"{views} studies missing" in text and "python -m advlib reproduce --profile test" in text
-    assert text.splitlines()[0].endswith("data: nothing saved yet)")
+    assert f"{views} studies missing" in report_text and "python -m advlib reproduce --profile test" in report_text
+    assert report_text.splitlines()[0].endswith("data: nothing saved yet)")
     # A saved chapter study appears, with its numbers, and no longer counts as missing.
     sweep = studies.eps_sweep(View("baseline"), "test")
-    text = reporting.format_studies("test")
-    assert f"{views - 1} studies missing" in text
-    row = next(line for line in text.splitlines() if line.startswith("baseline, PGD"))
+    report_text = reporting.format_studies("test")
+    assert f"{views - 1} studies missing" in report_text
+    row = next(line for line in report_text.splitlines() if line.startswith("baseline, PGD"))
     assert row.split()[2:] == [f"{value:.3f}" for value in sweep.accuracy["pgd"]]
-    assert registry.get_profile("test").name in text
+    assert registry.get_profile("test").name in report_text
     # Now the heading names the data that study was computed on.
-    assert text.splitlines()[0].endswith(f"data: {text_module.source_kind(data.describe_source())})")
+    assert report_text.splitlines()[0].endswith(f"data: {text.source_kind(data.describe_source())})")
 
 
 def test_the_chapter_views_skip_the_seed_copies_and_view_the_student_at_t1():

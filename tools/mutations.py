@@ -413,7 +413,7 @@ MUTATIONS = [
         original='        "temperature": spec.temperature,\n        "profile": profile.name,',
         replacement='        "profile": profile.name,',
         description="the config hash ignores the model's temperature",
-        tests=["tests/test_registry.py::test_a_student_hash_changes_with_its_temperature_alone"],
+        tests=["tests/test_registry.py::test_a_model_hash_changes_with_its_temperature_alone"],
     ),
     dict(
         id="registry-hash-cache-by-name",
