@@ -173,3 +173,27 @@ def margin_phrase(value, bar, test_size, bar_label):
     side = "above" if margin > 0 else "below" if margin < 0 else "level with"
     detail = f" by {abs(margin):.4f}, {images:,} of the {test_size:,} test images" if margin else ""
     return f"{side} {bar_label} {bar:.3f}{detail}"
+
+
+# How the book reads a number in words. These are our choices of "rare", "clear",
+# "nearly all", not the report's; one home, so a chapter never types its own.
+READINGS = {
+    # A share of test images that is not rare (an FGSM flip, say).
+    "not_rare_share": 0.1,
+    # A gap between two accuracies that is clearly more than noise on one test set.
+    "clear_gap": 0.1,
+    # A change an accuracy "barely" shows.
+    "barely": 0.05,
+    # Two accuracies that agree within another seed's or the JPEG data's reach.
+    "report_agreement": 0.02,
+    # Attacks whose accuracies agree within a few points.
+    "few_points": 0.03,
+    # A student that predicts its teacher's class this often is a close copy.
+    "close_copy": 0.95,
+    # "Nearly all" and "most" of the images (shares of exactly-zero gradients).
+    "nearly_all": 0.9,
+    "most": 0.5,
+    # Per-epoch cost ratios between two recipes doing the same work: within this band.
+    "same_cost_low": 0.8,
+    "same_cost_high": 1.25,
+}

@@ -16,7 +16,8 @@ For each page listed in ``_toc.yml`` it checks that
   ``/tmp/...``, ``/work/...``, ``/root/...`` or ``C:\\...`` (:func:`machine_paths`);
 * every cross-reference resolved: Sphinx leaves an unresolved ``{term}``, ``{numref}``,
   ``{doc}`` or ``{ref}`` as a ``span.xref`` outside any link, and an unresolved
-  ``{cite}`` as its bibliography key in the text (keys from ``references.bib``);
+  ``{cite}`` as a ``span.bibtex-citation`` without a link ("[]"); a bibliography key
+  in the text (keys from ``references.bib``) also counts as an unresolved citation;
 * the licence line of the footer (``html.extra_footer`` in ``_config.yml``) is on the
   page (:data:`LICENCE_MARKERS`);
 * a chapter of a numbered part of ``_toc.yml`` carries its number in its title
@@ -312,9 +313,14 @@ _CONTENT_JS = """
   const article = document.querySelector('article') || document.querySelector('main') || document.body;
   const h1 = article.querySelector('h1');
   const number = h1 ? h1.querySelector('.section-number') : null;
+  // An unresolved {term}/{numref}/{doc} stays a span.xref outside any link; an unresolved
+  // {cite} is a span.bibtex-citation without a link (sphinxcontrib-bibtex renders "[]").
   const unresolved = Array.from(document.querySelectorAll('.xref'))
       .filter(x => !x.closest('a'))
-      .map(x => x.textContent.trim().slice(0, 60));
+      .map(x => x.textContent.trim().slice(0, 60))
+      .concat(Array.from(document.querySelectorAll('.bibtex-citation'))
+      .filter(c => !c.querySelector('a') && !c.closest('a'))
+      .map(c => 'citation ' + (c.textContent.trim() || '[]')));
   const captions = Array.from(article.querySelectorAll('figure figcaption, div.figure p.caption'))
       .map(c => {
         const n = c.querySelector('.caption-number');

@@ -38,7 +38,8 @@ def test_every_toc_entry_exists_and_every_notebook_is_listed():
 def test_launch_buttons_have_what_colab_needs():
     repository = CONFIG["repository"]
     assert repository["url"].startswith("https://github.com/")
-    assert repository["branch"] == "main"
+    # The launch links open the generated Colab edition, published to the colab branch.
+    assert repository["branch"] == "colab"
     assert "colab_url" in CONFIG["launch_buttons"]
     assert CONFIG["execute"]["execute_notebooks"] == "cache"
     assert 30 < CONFIG["execute"]["timeout"] < 24 * 3600
