@@ -30,7 +30,7 @@ BOOK_HTML = $(BOOK_ROOT)/_build/html
 # notebook cell, ...) fails the build; --keep-going reports all of them first.
 BOOK_FLAGS := --warningiserror --keep-going
 
-.PHONY: venv book test clean
+.PHONY: venv book test clean browser
 
 venv: $(STAMP)
 
@@ -52,7 +52,7 @@ book: $(STAMP)
 # pytest exits with 5 when it collects nothing: that is fine for the notebook step
 # (no notebooks under book/ yet) but not for tests/.
 test: export ADVLIB_PROFILE ?= quick
-test: $(STAMP)
+test: $(STAMP) browser
 	$(MAKE) --no-print-directory book
 	ADVLIB_BOOK_HTML=$(BOOK_HTML) $(PY) -m pytest tests
 	@status=0; \
@@ -60,6 +60,15 @@ test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env book/ || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "No notebooks under book/: nothing for nbval to run."; status=0; fi; \
 	exit $$status
+
+# The browser tests need Debian's Chromium (and make needs nothing else): install it when
+# it is missing and apt-get can (as root, e.g. in CI); otherwise the tests say what to do.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else echo "No /usr/bin/chromium: install Debian's chromium for the browser tests (apt-get install chromium)." >&2; fi; \
+	fi
 
 clean:
 	rm -rf _build artifacts .pytest_cache
