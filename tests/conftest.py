@@ -41,3 +41,33 @@ def results_folder(tmp_path, monkeypatch):
     """An empty results folder on the test profile, for hand-made measurements.json files."""
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
     return tmp_path / "results" / "test"
+
+
+def browser_unavailable(reason):
+    """Skip a browser test for ``reason``, or fail it when ADVLIB_REQUIRE_BROWSER=1 (as in CI)."""
+    if os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason} (and ADVLIB_REQUIRE_BROWSER=1 requires the browser test)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium through Playwright (tests/browser_check.launch_browser), shared by the browser tests."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import browser_check
+
+    if not Path(browser_check.CHROMIUM).exists():
+        browser_unavailable(f"{browser_check.CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        browser_unavailable(f"the playwright package is not installed ({error})")
+    with sync_playwright() as playwright:
+        chromium = browser_check.launch_browser(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -22,10 +22,7 @@ pytestmark = pytest.mark.browser
 PAGES = browser_check.toc_pages()
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (and ADVLIB_REQUIRE_BROWSER=1 requires the browser test)")
-    pytest.skip(reason)
+from tests.conftest import browser_unavailable as _unavailable
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +37,6 @@ def site_root() -> Path:
 def server(site_root):
     with browser_check.BookServer(site_root) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(browser_check.CHROMIUM).exists():
-        _unavailable(f"{browser_check.CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        _unavailable(f"the playwright package is not installed ({error})")
-    with sync_playwright() as playwright:
-        chromium = browser_check.launch_browser(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")

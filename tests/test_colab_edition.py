@@ -33,14 +33,10 @@ import colab_edition  # noqa: E402
 COLAB = ROOT / "colab"
 EDITION = sorted(COLAB.glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "artifacts" / "colab-screenshots"
-CHROMIUM = "/usr/bin/chromium"
 RAW_MYST = ["{glue", "{term}", "{cite", "{numref}", "{eq}", "{ref}", "{doc}", "```{", ":::{", ":class:", ":label:"]
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (and ADVLIB_REQUIRE_BROWSER=1 requires the browser test)")
-    pytest.skip(reason)
+from tests.conftest import browser_unavailable as _unavailable
 
 
 def test_edition_covers_every_chapter():
@@ -99,25 +95,6 @@ _PAGE_FACTS_JS = """
       .map(i => i.alt),
 })
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        _unavailable(f"the playwright package is not installed ({error})")
-    sys.path.insert(0, str(ROOT / "tests"))
-    import browser_check
-
-    with sync_playwright() as playwright:
-        chromium = browser_check.launch_browser(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.mark.browser
