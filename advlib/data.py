@@ -77,7 +77,8 @@ def _load_cached(cache_file, key):
     if not cache_file.exists():
         return None
     try:
-        with np.load(cache_file, allow_pickle=False) as stored:
+        # Open the file here: np.load leaks its own handle when the archive is broken.
+        with open(cache_file, "rb") as handle, np.load(handle, allow_pickle=False) as stored:
             if str(stored["key"]) != key:
                 return None
             arrays = tuple(stored[name] for name in ("x_train", "y_train", "x_test", "y_test"))
@@ -87,8 +88,9 @@ def _load_cached(cache_file, key):
                 raise ValueError("arrays have unexpected shapes or dtypes")
         return arrays
     except Exception as error:  # A broken cache must never stop a load; it is rebuilt.
-        warnings.warn(f"ignoring unreadable CIFAR-10 cache {cache_file} ({error!r}); "
-                      "rebuilding it", RuntimeWarning, stacklevel=3)
+        # Name the file, not its path: warnings reach notebook outputs that readers see.
+        warnings.warn(f"ignoring the unreadable CIFAR-10 cache {cache_file.name} in ADVLIB_CACHE_DIR "
+                      f"({type(error).__name__}); rebuilding it", RuntimeWarning, stacklevel=3)
         return None
 
 
@@ -104,7 +106,8 @@ def _store_cached(cache_file, key, arrays):
                      x_test=arrays[2], y_test=arrays[3])
         os.replace(temporary, cache_file)
     except OSError as error:
-        warnings.warn(f"could not write CIFAR-10 cache {cache_file}: {error}", RuntimeWarning,
+        warnings.warn(f"could not write the CIFAR-10 cache {cache_file.name} in ADVLIB_CACHE_DIR "
+                      f"({type(error).__name__}: {error.strerror or 'unknown reason'})", RuntimeWarning,
                       stacklevel=3)
         if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)

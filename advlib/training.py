@@ -120,7 +120,10 @@ def load_checkpoint(model, directory):
             state = json.load(handle)
         model.load_weights(os.path.join(directory, state["weights"]))
     except (OSError, ValueError, KeyError) as error:
-        print(f"Ignoring unreadable checkpoint in {directory}: {error}")
+        # The folder's own name (model and config hash) says which run it was; the full
+        # path would put this machine's layout into a notebook's output.
+        print(f"Ignoring the unreadable checkpoint {os.path.basename(os.path.normpath(directory))} "
+              f"({type(error).__name__}); training starts from epoch 1")
         return 0, {}
     return int(state["epochs_done"]), state["history"]
 
@@ -155,7 +158,8 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
     if checkpoint_dir is not None:
         epochs_done, history = load_checkpoint(model, checkpoint_dir)
         if epochs_done:
-            print(f"Resuming from checkpoint in {checkpoint_dir}: {epochs_done} of {config.epochs} epochs done")
+            print(f"Resuming from the checkpoint {os.path.basename(os.path.normpath(checkpoint_dir))} "
+                  f"in the results folder: {epochs_done} of {config.epochs} epochs done")
 
     for epoch in range(epochs_done, config.epochs):
         started = time.time()
