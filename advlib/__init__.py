@@ -40,6 +40,7 @@ _SUBMODULES = (
     "experiments",
     "measurements",
     "studies",
+    "analyses",
     "expectations",
     "reporting",
     "book",

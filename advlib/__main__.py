@@ -21,7 +21,7 @@ def _format_seconds(seconds):
 
 
 def reproduce(profile, only):
-    from advlib import data, experiments, measurements, registry, reporting, store, studies, text
+    from advlib import analyses, data, experiments, measurements, registry, reporting, store, studies, text
 
     names = registry.models_needed(only or list(registry.MODELS))
     print(text.describe_profile(profile, data.describe_source()), flush=True)
@@ -46,6 +46,8 @@ def reproduce(profile, only):
         # whole registry exists; each study is saved as soon as it is computed.
         print("== eps sweeps and masking audits", flush=True)
         studies.run_all(profile)
+        # The gradient norms and imitation that chapters 4 to 7 show, over whole data sets.
+        analyses.run_all(profile)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(reporting.format_report(profile))
 

@@ -45,10 +45,12 @@ def glue_key(key):
     return key.replace(".", "_")
 
 
-def measured(keys, profile):
+def measured(keys, profile, *, glue_values=True):
     """Our values for measurement ``keys``: ``{key: float}``, measuring (and training) what is missing.
 
-    Each value is also glued under :func:`glue_key` ``(key)``.
+    Each value is also glued under :func:`glue_key` ``(key)``, unless ``glue_values`` is
+    false (for keys a table on the same page has glued already: MyST-NB refuses a name
+    glued twice).
     """
     for key in keys:
         catalogue.get(key)  # A ValueError naming the catalogue for an unknown key.
@@ -58,7 +60,8 @@ def measured(keys, profile):
         saved = measurements.measure(profile, only=models)
     values = {key: float(saved[key]["value"]) for key in keys}
     for key, value in values.items():
-        glue(glue_key(key), value)
+        if glue_values:
+            glue(glue_key(key), value)
     return values
 
 

@@ -3,7 +3,8 @@
 A :class:`Measurement` names what is evaluated (a :class:`advlib.registry.View`), the
 attack that makes its images (a name in :mod:`advlib.attack_registry`, crafted on the
 view itself or on a ``source`` view for transfer and cross-set rows), the options of that
-attack, the metric (accuracy, or the share of exactly-zero gradients), whether it runs
+attack, the metric (accuracy, the share of exactly-zero gradients, or the share of
+images the attack left unchanged), whether it runs
 on the whole test set or the seeded attack subset, and the report's value. Nothing here
 imports TensorFlow; :mod:`advlib.measurements` computes and saves the values.
 
@@ -19,7 +20,7 @@ from advlib.registry import DEFAULT_NOISE, View
 SUBSET_SIZE = 1000
 REDUCED_SUBSET_SIZE = 250
 PGD_STEPS = 10
-METRICS = ("accuracy", "zero_gradients")
+METRICS = ("accuracy", "zero_gradients", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,11 @@ class Measurement:
 
     ``view`` is evaluated on images made by ``attack`` (a registry name; "none" for
     clean images) with ``options``, crafted on ``source`` (another view) or, when
-    ``source`` is ``None``, on ``view`` itself. ``metric`` is "accuracy" or
+    ``source`` is ``None``, on ``view`` itself. ``metric`` is "accuracy",
     "zero_gradients" (the share of images whose FGSM gradient is exactly zero, taken on
-    the clean images). ``subset``: run on the seeded attack subset instead of the whole
-    test set.
+    the clean images) or "unchanged" (the share of images the attack returned exactly
+    as they were: an attack whose gradient is zero moves nothing). ``subset``: run on the
+    seeded attack subset instead of the whole test set.
     """
 
     key: str
@@ -127,10 +129,30 @@ MEASUREMENTS = [
     _m("random_at_t0.01.zero_gradients", "Section 7.1", "Random AT at T = 0.01, share of exactly-zero FGSM gradients",
        View("random_at", temperature=0.01), note="many", metric="zero_gradients"),
     _m("random_at_t0.01.fgsm", "Section 7.1", "Random AT at T = 0.01, its FGSM set", View("random_at", temperature=0.01), "fgsm"),
+    # Chapter 6: the same T = 1 student attacked with FGSM computed three ways.
+    _m("dd_student_t1.fgsm_unchanged", BEYOND, "Student at T = 1, share of images its FGSM left unchanged",
+       T1_STUDENT, "fgsm", metric="unchanged"),
+    _m("dd_student_t1.fgsm_t50", BEYOND, "Student at T = 1, FGSM with the softmax raised to T = 50",
+       T1_STUDENT, "fgsm", temperature=50.0),
+    _m("dd_student_t1.fgsm_t50_unchanged", BEYOND, "Student at T = 1, share left unchanged by FGSM at T = 50",
+       T1_STUDENT, "fgsm", temperature=50.0, metric="unchanged"),
+    _m("dd_student_t1.fgsm_logits", BEYOND, "Student at T = 1, FGSM on the logits", T1_STUDENT, "fgsm",
+       from_logits=True),
+    _m("dd_student_t1.fgsm_logits_unchanged", BEYOND, "Student at T = 1, share left unchanged by FGSM on the logits",
+       T1_STUDENT, "fgsm", from_logits=True, metric="unchanged"),
     _m("variant_teacher_t1.clean", "Table 4", "Variant teacher (T = 1), clean", "variant_teacher_t1", report=0.869),
     _m("variant_teacher_t1.fgsm", "Table 4", "Variant teacher (T = 1), its FGSM set", "variant_teacher_t1", "fgsm", 0.351),
     _m("variant_student_t4.clean", "Table 4", "Variant student (T = 4), clean", "variant_student_t4", report=0.821),
     _m("variant_student_t4.fgsm", "Table 4", "Variant student (T = 4), its FGSM set", "variant_student_t4", "fgsm", 0.448),
+    # Chapter 7: the variant's teacher and student under FGSM at the other's temperature and on the logits.
+    _m("variant_teacher_t1.fgsm_t4", BEYOND, "Variant teacher (T = 1), FGSM with the softmax at T = 4",
+       "variant_teacher_t1", "fgsm", temperature=4.0),
+    _m("variant_teacher_t1.fgsm_logits", BEYOND, "Variant teacher (T = 1), FGSM on the logits",
+       "variant_teacher_t1", "fgsm", from_logits=True),
+    _m("variant_student_t4.fgsm_t1", BEYOND, "Variant student (T = 4), FGSM with the softmax at T = 1",
+       "variant_student_t4", "fgsm", temperature=1.0),
+    _m("variant_student_t4.fgsm_logits", BEYOND, "Variant student (T = 4), FGSM on the logits",
+       "variant_student_t4", "fgsm", from_logits=True),
     _m("final_student.clean", "Section 8", "Final model, clean", "final_student", report=0.786),
     _m("final_student.fgsm", "Section 8", "Final model, its FGSM set", "final_student", "fgsm", 0.488),
     _m("final_student_noise.clean", "Section 8", "Final model with input noise, clean", NOISY_FINAL),

@@ -4,6 +4,7 @@ All functions take float32 images ``(N, 32, 32, 3)`` in [0, 1] and integer label
 ``(N,)`` (one-hot ``(N, 10)`` also works).
 """
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,14 +16,33 @@ from advlib import attacks
 DEFAULT_BATCH_SIZE = attacks.DEFAULT_BATCH_SIZE
 
 
+# One compiled forward pass per model, made on first use: on 2 CPU cores a compiled call
+# takes about half the time of an eager one.
+_FORWARD_FUNCTIONS = weakref.WeakKeyDictionary()
+
+
+def _forward_function(model):
+    function = _FORWARD_FUNCTIONS.get(model)
+    if function is None:
+
+        @tf.function(reduce_retracing=True)
+        def function(batch):
+            return tf.cast(model(batch, training=False), tf.float32)
+
+        _FORWARD_FUNCTIONS[model] = function
+    return function
+
+
 def predict_probabilities(model, x, *, batch_size=DEFAULT_BATCH_SIZE):
-    """Return the model's outputs ``(N, classes)`` as float32, computed in inference mode."""
+    """Return the model's outputs ``(N, classes)`` as float32, computed in inference mode.
+
+    ``x``: float32 images ``(N, 32, 32, 3)`` in [0, 1]. A model with an input-noise layer
+    draws the same noise as an eager call would (the draws come from its seed generator).
+    """
     x = attacks.check_images(x, clip=None)
     batch_size = attacks._check_batch_size(batch_size)
-    outputs = [
-        tf.cast(model(tf.constant(x[start : start + batch_size]), training=False), tf.float32).numpy()
-        for start in range(0, len(x), batch_size)
-    ]
+    forward = _forward_function(model)
+    outputs = [forward(tf.constant(x[start : start + batch_size])).numpy() for start in range(0, len(x), batch_size)]
     return np.concatenate(outputs, axis=0)
 
 

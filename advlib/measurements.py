@@ -60,6 +60,8 @@ def compute(measurement, models_by_name, data, profile):
     if measurement.source is not None:
         source = experiments.build_view(measurement.source, profile, models_by_name[measurement.source.name])
     x_adv = attack_registry.run(measurement.attack, source, x, y, profile.eps, seed=profile.seed, **measurement.options)
+    if measurement.metric == "unchanged":
+        return float(np.mean(np.all(x_adv == x, axis=(1, 2, 3))))
     return evaluation.accuracy(target, x_adv, y)
 
 

@@ -253,7 +253,8 @@ def count(rows):
     return totals
 
 
-COLUMNS = ("Claim", "Section", "Statement", "Report", "Ours", "95% interval", "Rule", "Verdict", "Reason")
+# The verdict comes second, so that on a narrow page it is seen before the table scrolls.
+COLUMNS = ("Claim", "Verdict", "Ours", "95% interval", "Report", "Statement", "Section", "Rule", "Reason")
 
 
 def _interval_text(row):
@@ -279,8 +280,8 @@ def to_text(rows):
 
 
 def _cells(row):
-    return (row.claim_id, row.section, row.statement, row.report_value, row.our_value,
-            _interval_text(row), row.rule, row.verdict, row.reason)
+    return (row.claim_id, row.verdict, row.our_value, _interval_text(row), row.report_value,
+            row.statement, row.section, row.rule, row.reason)
 
 
 def _markdown_escape(text):

@@ -30,6 +30,8 @@ SWEEP_ATTACKS = ("fgsm", "pgd")
 # Bumped when the way a study is computed changes, so old entries are not read.
 STUDY_FORMAT = 1
 KINDS = ("sweep", "audit", "worst_case")
+# The ``subset`` parameter of a study that runs on every test image.
+WHOLE_TEST_SET = "whole test set"
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,17 @@ def _prepare(kind, view, profile, options):
     validate.positive_int(options["pgd_steps"], "pgd_steps")
     options["eps_values"] = validate.eps_values(options["eps_values"], "eps_values")
     involved = [view.name]
+    # The seeded attack subset (the default), or every test image.
+    subset = {"seed": profile.seed, "sizes": [catalogue.SUBSET_SIZE, catalogue.REDUCED_SUBSET_SIZE]}
     if kind == "sweep":
         attacks = options["attacks"]
         if isinstance(attacks, str) or not attacks or any(attack not in attack_registry.ATTACKS for attack in attacks):
             raise ValueError(f"attacks must be a non-empty sequence of names in advlib.attack_registry, got {attacks!r}")
         options["attacks"] = list(attacks)
+        whole_test_set = options.pop("whole_test_set", False)
+        if not isinstance(whole_test_set, bool):
+            raise ValueError(f"whole_test_set must be True or False, got {whole_test_set!r}")
+        subset = WHOLE_TEST_SET if whole_test_set else subset
     else:
         if options["surrogate"] is not None:
             registry.get_spec(options["surrogate"])
@@ -91,8 +99,8 @@ def _prepare(kind, view, profile, options):
         options,
         temperature=view.temperature,
         input_noise={"eps": view.noise, "seed": profile.seed} if view.noise is not None else None,
-        # The subset's seed and size rule (advlib.measurements.attack_subset).
-        subset={"seed": profile.seed, "sizes": [catalogue.SUBSET_SIZE, catalogue.REDUCED_SUBSET_SIZE]},
+        # The subset's seed and size rule (advlib.measurements.attack_subset), or WHOLE_TEST_SET.
+        subset=subset,
         attack_seed=profile.seed,
         format=STUDY_FORMAT,
     )
@@ -130,14 +138,45 @@ def _study_key(kind, view, profile, parameters, involved):
 def _study(kind, view, profile, options, compute):
     """The saved result of a study if current, else ``compute(x, y, parameters)``'s, saved first."""
     parameters, involved = _prepare(kind, view, profile, options)
+
+    def images(data):
+        if kind == "worst_case":
+            subset = _worst_case_subset(data, parameters)
+        elif parameters["subset"] == WHOLE_TEST_SET:
+            return data.x_test, data.y_test, "test images"
+        else:
+            subset = measurements.attack_subset(data, profile)
+        return data.x_test[subset], data.y_test[subset], "test images"
+
+    return saved_study(kind, view, profile, parameters, involved, images, compute)
+
+
+def saved_study(kind, view, profile, parameters, involved, images, compute):
+    """The saved result of a study if it is current, else compute it, save it and return it.
+
+    The one place studies are looked up and saved; :mod:`advlib.analyses` uses it too.
+
+    Args:
+        kind: the study's kind (the first part of its key), e.g. ``"sweep"``.
+        view: the :class:`advlib.registry.View` studied (its label is in the key).
+        profile: a :class:`advlib.registry.Profile`.
+        parameters: a JSON-serialisable dict of everything besides the models' weights
+            that determines the result (hashed into the key).
+        involved: the registry models the result depends on (their config hashes are in the key).
+        images: ``images(data) -> (x, y, what)``, the images to run on and what they are
+            ("test images"), called only when the study is computed.
+        compute: ``compute(x, y, parameters) -> (result, notes)``, both JSON-serialisable.
+
+    Returns:
+        the saved ``result``.
+    """
     key, description = _study_key(kind, view, profile, parameters, involved)
     saved = load_saved(profile).get(key)
     if saved is not None:
         return saved["result"]
     data = experiments.load_data(profile)
-    subset = _worst_case_subset(data, parameters) if kind == "worst_case" else measurements.attack_subset(data, profile)
-    x, y = data.x_test[subset], data.y_test[subset]
-    print(f"Computing the {kind} of {view.label} on {len(x)} test images ({profile.name} profile)", flush=True)
+    x, y, what = images(data)
+    print(f"Computing the {kind} of {view.label} on {len(x)} {what} ({profile.name} profile)", flush=True)
     started = time.time()
     result, notes = compute(x, y, parameters)
     entry = dict(
@@ -211,10 +250,12 @@ def eps_sweep(view, profile, **options):
             image units; sorted, duplicates dropped; at eps = 0 every attack returns the
             clean images, so the clean accuracy is used), ``attacks`` (names in
             :mod:`advlib.attack_registry`), ``pgd_steps`` (steps of an iterative attack,
-            step ``2.5 * eps / steps`` from a random start seeded by the profile's seed).
+            step ``2.5 * eps / steps`` from a random start seeded by the profile's seed),
+            ``whole_test_set`` (True: every test image instead of the attack subset).
 
     Returns:
-        a :class:`Sweep` on the :func:`advlib.measurements.attack_subset` images.
+        a :class:`Sweep` on the :func:`advlib.measurements.attack_subset` images, or on
+        the whole test set.
     """
     from advlib import attack_registry, evaluation
 

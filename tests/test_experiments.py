@@ -122,16 +122,19 @@ def test_reproduce_and_report_cover_every_row(environment):
 
 @pytest.mark.slow
 def test_same_seed_same_numbers_across_processes(tmp_path, environment):
-    # The quick profile's sizes, on hand-made data so the test needs no download.
-    source = make_image_tree(tmp_path / "quick-data", train_per_class=200, test_per_class=50, seed=1)
+    # Two processes on the test profile: several shuffled, augmented batches per epoch, so
+    # any unseeded randomness in training or in the attacks would show. (It ran on the
+    # quick profile's sizes until that alone took minutes of a 2-core machine.)
+    profile = registry.get_profile("test")
+    assert len(experiments.load_data(profile).x_train) > 2 * profile.batch_size
     outputs = []
     for run in ("first", "second"):
-        env = dict(environment, ADVLIB_CIFAR10=str(source), ADVLIB_PROFILE="quick", ADVLIB_RESULTS=str(tmp_path / run))
+        env = dict(environment, ADVLIB_RESULTS=str(tmp_path / run))
         completed = _run_cli(["reproduce", "--only", "baseline"], env)
         assert completed.returncode == 0, completed.stderr[-3000:]
-        saved = json.loads((tmp_path / run / "quick" / "measurements.json").read_text())
+        saved = json.loads((tmp_path / run / "test" / "measurements.json").read_text())
         outputs.append({key: entry["value"] for key, entry in saved.items()})
-        record = next((tmp_path / run / "quick").glob("baseline-*.json"))
+        record = next((tmp_path / run / "test").glob("baseline-*.json"))
         outputs.append(json.loads(record.read_text())["history"]["loss"])
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
     # Every row of the baseline alone; rows that also need the surrogate wait for it.
