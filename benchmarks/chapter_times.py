@@ -18,7 +18,7 @@ from pathlib import Path
 
 GOAL_SECONDS = 90
 # Where --save records the times; the instructors' page (book/instructors.ipynb) reads it.
-SAVED = Path(__file__).resolve().parent / "results" / "chapter_times.json"
+SAVED = Path(__file__).resolve().parent / "chapter_times.json"
 
 
 def chapter_times(cache_path):
@@ -35,7 +35,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cache", nargs="?", default="_build/.jupyter_cache", help="the build's jupyter-cache folder")
     parser.add_argument("--save", metavar="PROFILE", choices=["full", "quick"],
-                        help="record the times as this profile's build in benchmarks/results/chapter_times.json")
+                        help="record the times as this profile's build in benchmarks/chapter_times.json")
     arguments = parser.parse_args(argv)
     times = chapter_times(arguments.cache)
     if arguments.save:

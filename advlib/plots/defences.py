@@ -4,8 +4,9 @@
   model's logits and its softmax at two temperatures for one test image, with the true
   class highlighted (the gradient-hiding chapter).
 - :func:`accuracy_bars`: grouped horizontal bars of accuracies (clean, FGSM, ...) for
-  several models or attack settings, optionally with the report's values as markers
-  (the variant and final-model chapters).
+  several models or attack settings, optionally with the report's values as markers and
+  the rows grouped under headings (the variant and final-model chapters);
+  :func:`marker_extent` gives a report marker's painted box, to check what it covers.
 
 Every function labels its axes, uses :data:`advlib.plots.COLORS` and returns the
 Matplotlib figure; nothing is drawn at import time.
@@ -15,6 +16,8 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.markers import MarkerStyle
+from matplotlib.transforms import Bbox
 
 from advlib.plots import COLORS
 
@@ -23,6 +26,12 @@ SERIES_COLORS = (COLORS["sky"], COLORS["vermillion"], COLORS["green"], COLORS["o
 # Colour of the true class in :func:`class_bar_panels`, and of every other class.
 TRUE_CLASS_COLOR = COLORS["vermillion"]
 OTHER_CLASS_COLOR = COLORS["blue"]
+# Size in points of the report's diamonds in :func:`accuracy_bars`, and the room (in row
+# units) a group heading takes between two groups of rows.
+REPORT_MARKER_SIZE = 5
+HEADING_GAP = 0.6
+# The least room in points between a value label and a report marker.
+LABEL_CLEARANCE = 2.0
 
 
 def class_bar_panels(
@@ -97,20 +106,70 @@ def class_bar_panels(
     return figure
 
 
-def accuracy_bars(accuracies, *, report=None, title=None, xlabel="accuracy", figsize=None):
+def _missing(value):
+    """Whether ``value`` is ``None`` or NaN (NaN is the one value not equal to itself)."""
+    return value is None or value != value
+
+
+def _row_positions(rows, groups):
+    """y positions of ``rows`` (one unit apart), and the group headings and separators.
+
+    Returns ``(positions, headings, separators)``: ``headings`` is a list of
+    ``(y, group label)``, one above each run of rows of one group, and ``separators`` the
+    y of a line between two runs. Without ``groups`` the rows sit at 0, 1, 2, ...
+    """
+    if groups is None:
+        return [float(index) for index in range(len(rows))], [], []
+    missing = [row for row in rows if row not in groups]
+    if missing:
+        raise ValueError(f"groups has no group for the rows {missing}")
+    positions, headings, separators, seen = [], [], [], []
+    cursor = 0.0
+    for row in rows:
+        group = groups[row]
+        if not seen or group != seen[-1]:
+            if group in seen:
+                raise ValueError(f"the rows of group {group!r} are not consecutive: order the rows by group")
+            if seen:
+                # A gap for the heading; the line sits between the last row and the heading.
+                cursor += HEADING_GAP
+                separators.append(cursor - HEADING_GAP - 0.45)
+            headings.append((cursor - 0.65, str(group)))
+            seen.append(group)
+        positions.append(cursor)
+        cursor += 1.0
+    return positions, headings, separators
+
+
+def accuracy_bars(accuracies, *, report=None, groups=None, title=None, xlabel="accuracy", figsize=None):
     """Grouped horizontal bars: for each row (a model or an attack), one bar per series.
 
     Args:
         accuracies: ``{row label: {series label: accuracy}}``, e.g.
-            ``{"Baseline": {"clean": 0.8, "FGSM": 0.2}}``. Rows are drawn top to bottom in
-            this order; a series missing from a row is left out of that row.
+            ``{"Baseline": {"clean": 0.8, "FGSM": 0.2}}``, each accuracy in [0, 1]. Rows
+            are drawn top to bottom in this order; a series missing from a row is left out
+            of that row.
         report: optional ``{row label: {series label: value or None}}``, the report's
-            numbers, drawn as black diamonds on the matching bars (``None`` is skipped).
+            numbers in [0, 1], drawn as black diamonds on the matching bars (``None`` and
+            NaN are skipped).
+        groups: optional ``{row label: group label}`` naming a group for every row, e.g.
+            the report section that introduces each model. The rows of one group must be
+            consecutive; each run gets a bold heading above it, and a thin line separates
+            the runs.
         title: the figure title.
         xlabel: the x-axis label; the axis runs from 0 to 1.
+        figsize: ``(width, height)`` in inches; by default the height grows with the rows.
+
+    Each bar's value is written just past the bar's end, or, where its report marker
+    would cover it there, just past the marker (see :func:`marker_extent`).
 
     Returns:
-        The figure (one axis), with a legend naming every series and the report marker.
+        The figure (one axis), with a legend below the axis naming every series and the
+        report marker.
+
+    Raises:
+        ValueError: ``accuracies`` is empty or has no value at all, a value or report value
+            lies outside [0, 1], or ``groups`` misses a row or splits a group.
     """
     if not accuracies:
         raise ValueError("accuracies is empty: pass at least one {row: {series: accuracy}}")
@@ -119,14 +178,25 @@ def accuracy_bars(accuracies, *, report=None, title=None, xlabel="accuracy", fig
     series = []
     for values in accuracies.values():
         series.extend(name for name in values if name not in series)
+    if not series:
+        raise ValueError("accuracies has no value: every row's {series: accuracy} is empty")
+    for source, table in (("accuracies", accuracies), ("report", report)):
+        for row, values in table.items():
+            for name, value in values.items():
+                if not _missing(value) and not 0.0 <= value <= 1.0:
+                    raise ValueError(f"{source}[{row!r}][{name!r}] = {value!r} is not in [0, 1]")
+    positions, headings, separators = _row_positions(rows, groups)
+    top = headings[0][0] - 0.5 if headings else -0.5
+    bottom = positions[-1] + 0.5
     height = 0.8 / len(series)
     if figsize is None:
-        figsize = (8.0, 0.3 * len(rows) * max(len(series), 2) + 1.8)
+        figsize = (8.0, 0.3 * (bottom - top) * max(len(series), 2) + 1.8)
     figure, axis = plt.subplots(figsize=figsize)
     report_drawn = False
+    labelled = []  # (value label, report marker, larger of bar end and marker) per marked bar.
     for series_index, name in enumerate(series):
         color = SERIES_COLORS[series_index % len(SERIES_COLORS)]
-        offsets = [row_index + (series_index - (len(series) - 1) / 2) * height for row_index in range(len(rows))]
+        offsets = [position + (series_index - (len(series) - 1) / 2) * height for position in positions]
         present = [(offset, row) for offset, row in zip(offsets, rows) if name in accuracies[row]]
         axis.barh(
             [offset for offset, _ in present],
@@ -137,16 +207,25 @@ def accuracy_bars(accuracies, *, report=None, title=None, xlabel="accuracy", fig
         )
         for offset, row in present:
             value = accuracies[row][name]
-            axis.annotate(f"{value:.3f}", (value, offset), textcoords="offset points", xytext=(3, -3), fontsize=7)
+            text = axis.annotate(
+                f"{value:.3f}", (value, offset), textcoords="offset points", xytext=(3, 0), va="center", fontsize=7
+            )
             reported = report.get(row, {}).get(name)
-            if reported is not None and not (isinstance(reported, float) and math.isnan(reported)):
-                axis.plot(
-                    [reported], [offset], marker="D", color=COLORS["black"], markersize=5, linestyle="none",
-                    label=None if report_drawn else "report's value",
+            if not _missing(reported):
+                (marker,) = axis.plot(
+                    [reported], [offset], marker="D", color=COLORS["black"], markersize=REPORT_MARKER_SIZE,
+                    linestyle="none", label=None if report_drawn else "report's value",
                 )
                 report_drawn = True
-    axis.set_yticks(range(len(rows)), rows, fontsize=9)
-    axis.invert_yaxis()
+                labelled.append((text, marker, max(value, reported)))
+    for y, label in headings:
+        axis.text(
+            0.005, y, label, transform=axis.get_yaxis_transform(), ha="left", va="center", fontsize=8, fontweight="bold"
+        )
+    for y in separators:
+        axis.axhline(y, color=COLORS["black"], linewidth=0.6, alpha=0.5)
+    axis.set_yticks(positions, rows, fontsize=9)
+    axis.set_ylim(bottom, top)  # Top row first.
     axis.set_xlim(0.0, 1.08)
     axis.set_xlabel(xlabel)
     axis.set_ylabel("model / setting")
@@ -162,4 +241,89 @@ def accuracy_bars(accuracies, *, report=None, title=None, xlabel="accuracy", fig
     )
     axis.grid(axis="x", alpha=0.3)
     figure.tight_layout()
+    # A value label that a report marker would cover moves to just past the marker.
+    if labelled:
+        figure.draw_without_rendering()
+        clearance = LABEL_CLEARANCE * figure.dpi / 72
+        for text, marker, end in labelled:
+            box = marker_extent(marker)
+            if text.get_window_extent().overlaps(box.padded(clearance)):
+                text.xy = (end, text.xy[1])
+                text.xyann = ((box.width / 2 + clearance) * 72 / figure.dpi, 0)
     return figure
+
+
+def marker_extent(line):
+    """The display-space box of the (first) marker that ``line`` paints, edge included.
+
+    Unlike ``line.get_window_extent()``, which pads by half the marker size, this uses the
+    marker's own path, so it is exact for the report's diamonds (wider than their size).
+    """
+    style = MarkerStyle(line.get_marker())
+    extents = style.get_path().transformed(style.get_transform()).get_extents()
+    half = (max(abs(extents.x0), abs(extents.x1), abs(extents.y0), abs(extents.y1)) * line.get_markersize()
+            + line.get_markeredgewidth() / 2) * line.axes.figure.dpi / 72
+    x, y = line.axes.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+    return Bbox.from_extents(x - half, y - half, x + half, y + half)
+
+
+def select_measurements(measurements, kinds, *, exclude=()):
+    """The measurements whose key ends in one of ``kinds``, leaving out ``exclude``'s models.
+
+    Args:
+        measurements: :class:`advlib.catalogue.Measurement` objects (keys
+            ``"<view>.<kind>"``), e.g. ``advlib.catalogue.MEASUREMENTS``; their order is kept.
+        kinds: the key endings to keep, e.g. ``("clean", "fgsm")``.
+        exclude: registry model names; a measurement that depends on one of them (its
+            ``models``: the view's model or the source's) is left out.
+
+    Returns:
+        A list of the kept measurements.
+    """
+    kinds, exclude = set(kinds), set(exclude)
+    if not kinds:
+        raise ValueError("kinds is empty: name the key endings to keep, e.g. ('clean', 'fgsm')")
+    return [m for m in measurements if m.key.rsplit(".", 1)[-1] in kinds and not exclude & set(m.models)]
+
+
+def accuracy_rows(measurements, values, series):
+    """:func:`accuracy_bars`' inputs from catalogue measurements: one row per view.
+
+    The rows are the keys' views (``key.rsplit(".", 1)[0]``), in the order of
+    ``measurements``; a row's label is the description without its last part (``"Final
+    model, its FGSM set"`` gives ``"Final model"``), which must be the same for every key
+    of one view and differ between views.
+
+    Args:
+        measurements: :class:`advlib.catalogue.Measurement` objects, e.g. from
+            :func:`select_measurements`.
+        values: ``{key: our value}``, each in [0, 1], with a value for every measurement.
+        series: ``{key ending: series label}``, e.g. ``{"clean": "clean", "fgsm": "own
+            FGSM set"}``, naming every ending that occurs.
+
+    Returns:
+        ``(accuracies, report, sections)``: ``{row label: {series: our value}}``, the
+        same with the report's values (``None`` where it gives none), and ``{row label:
+        section}`` (the measurement's ``section``) for :func:`accuracy_bars`' ``groups``.
+
+    Raises:
+        ValueError: a value or a series label is missing, a view's keys disagree on the
+            label, or two views share one.
+    """
+    accuracies, report, sections = {}, {}, {}
+    labels, views = {}, {}  # {view: row label} and back.
+    for measurement in measurements:
+        view, kind = measurement.key.rsplit(".", 1)
+        if kind not in series:
+            raise ValueError(f"{measurement.key!r}: no series label for {kind!r} in series")
+        if measurement.key not in values:
+            raise ValueError(f"{measurement.key!r} has no value in values")
+        label = measurement.description.rsplit(", ", 1)[0]
+        if labels.setdefault(view, label) != label:
+            raise ValueError(f"the keys of view {view!r} give different row labels: {labels[view]!r}, {label!r}")
+        if views.setdefault(label, view) != view:
+            raise ValueError(f"views {views[label]!r} and {view!r} share the row label {label!r}")
+        accuracies.setdefault(label, {})[series[kind]] = values[measurement.key]
+        report.setdefault(label, {})[series[kind]] = measurement.report
+        sections.setdefault(label, measurement.section)
+    return accuracies, report, sections
