@@ -71,3 +71,47 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# Models of the test profile that several test modules attack. Training them in every
+# test's own results folder took most of those tests' time on 2 cores; they are trained
+# once per session on the same hand-made images (tests.helpers.make_image_tree with its
+# defaults, which every module's fixture uses) and copied into each folder that needs them.
+SHARED_TEST_MODELS = ("baseline", "surrogate", "dd_student_t50", "final_student")
+
+
+@pytest.fixture(scope="session")
+def install_test_models(tmp_path_factory):
+    """A function ``install(results_root, names=SHARED_TEST_MODELS)`` that copies trained test-profile models in.
+
+    The models (and the teachers they need) are trained on first use, once per session,
+    in a folder of their own; ``results_root`` is an ``ADVLIB_RESULTS`` folder.
+    """
+    import shutil
+    from pathlib import Path
+
+    from tests.helpers import make_image_tree
+
+    root = tmp_path_factory.mktemp("shared-test-models")
+    source = make_image_tree(root / "cifar")
+
+    def install(results_root, names=SHARED_TEST_MODELS):
+        from advlib import experiments, registry, store
+
+        needed = registry.models_needed(list(names))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("ADVLIB_CIFAR10", str(source))
+            patch.setenv("ADVLIB_CACHE_DIR", str(root / "cache"))
+            patch.setenv("ADVLIB_RESULTS", str(root / "results"))
+            patch.setattr(store, "PRETRAINED_DIR", root / "pretrained")
+            for name in needed:
+                experiments.load_or_train(name, "test", verbose=0)
+            trained = store.profile_dir("test")
+        target = Path(results_root) / "test"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in needed:
+            for suffix in (".weights.h5", ".json"):
+                file_name = store.model_id(name, "test") + suffix
+                shutil.copy2(trained / file_name, target / file_name)
+
+    return install

@@ -9,7 +9,7 @@ from tests.helpers import make_image_tree
 
 
 @pytest.fixture
-def environment(tmp_path, monkeypatch):
+def environment(tmp_path, monkeypatch, install_test_models):
     """An isolated data source, cache, results and pretrained folder, on the test profile."""
     source = make_image_tree(tmp_path / "cifar")
     monkeypatch.setenv("ADVLIB_CIFAR10", str(source))
@@ -17,6 +17,8 @@ def environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
     # Nothing shipped with the package may stand in for an analysis computed here.
     monkeypatch.setattr(store, "PRETRAINED_DIR", tmp_path / "pretrained")
+    # Trained once per session on the same images (tests/conftest.py), not in every test.
+    install_test_models(tmp_path / "results")
     return tmp_path
 
 

@@ -114,4 +114,5 @@ def test_chapter_and_figure_numbers_are_checked():
 
 def test_the_toc_numbers_the_ten_chapters():
     numbers = browser_check.chapter_numbers()
-    assert [numbers.get(f"book/{page.source.stem}") for page in PAGES if page.is_notebook] == list(range(1, 11))
+    chapters = [page for page in PAGES if page.is_notebook and page.source.stem[:2].isdigit()]
+    assert [numbers.get(f"book/{page.source.stem}") for page in chapters] == list(range(1, 11))

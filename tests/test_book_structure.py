@@ -24,6 +24,8 @@ def toc_entries(node):
 
 
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+# The chapters (NN_*.ipynb); other notebooks, such as the instructors' page, are back matter.
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_every_toc_entry_exists_and_every_notebook_is_listed():
@@ -45,7 +47,11 @@ def test_launch_buttons_have_what_colab_needs():
     assert 30 < CONFIG["execute"]["timeout"] < 24 * 3600
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_the_chapters_are_the_ten_numbered_notebooks():
+    assert [path.name[:2] for path in CHAPTERS] == [f"{number:02d}" for number in range(1, 11)]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[path.name for path in CHAPTERS])
 def test_chapter_follows_the_house_style(path):
     notebook = nbformat.read(path, as_version=4)
     cells = notebook.cells

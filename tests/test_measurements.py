@@ -187,7 +187,7 @@ STRONG_ROWS = [m for m in catalogue.MEASUREMENTS if m.subset]
 
 
 @pytest.fixture(scope="module")
-def strong_measurements(tmp_path_factory):
+def strong_measurements(tmp_path_factory, install_test_models):
     """Train the models the strong-attack rows need on the test profile and measure those rows."""
     root = tmp_path_factory.mktemp("strong")
     variables = {
@@ -200,6 +200,8 @@ def strong_measurements(tmp_path_factory):
         for name, value in variables.items():
             patch.setenv(name, value)
         names = sorted({name for measurement in STRONG_ROWS for name in measurement.models})
+        # The models other modules use too come trained (tests/conftest.py); the rest train here.
+        install_test_models(root / "results")
         saved = measurements.measure("test", only=names)
         yield saved, experiments.load_data("test")
 
