@@ -60,11 +60,13 @@ def render(times, hours, model_count, machines):
     if len(cores) != 1:
         raise ValueError(f"the two builds ran on machines with different core counts ({sorted(map(str, cores))})")
     (cores,) = cores
+    gpus = {len(times[profile]["machine"].get("gpus") or []) for profile in PROFILES}
+    accelerator = "no GPU" if gpus == {0} else "with GPUs"
     full, quick = chapters["full"], chapters["quick"]
     lines = [
         "Every chapter loads the shipped weights of its models and the saved results of the",
         "longer analyses, so it runs on a CPU. These are the times MyST-NB recorded for each",
-        f"chapter in builds on {cores} CPU cores (no GPU), measured by",
+        f"chapter in builds on {cores} CPU cores ({accelerator}), measured by",
         "`benchmarks/chapter_times.py`: the full profile from the shipped weights and results,",
         "and the reduced `quick` profile, whose models and results ship too.",
         "",
