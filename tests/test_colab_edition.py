@@ -314,3 +314,29 @@ def test_extract_fails_on_text_naming_the_build_machine(tmp_path):
     with pytest.raises(colab_edition.EditionError, match="naming the build machine"):
         colab_edition.extract(out, root)
     assert not (root / "colab" / "_book_run" / "01_x.json").exists()
+
+
+def test_a_chapter_taken_from_the_build_cache_is_read_from_the_jupyter_cache(tmp_path):
+    # MyST-NB writes a chapter it did not re-execute to jupyter_execute without outputs;
+    # extract must then find them in the build's jupyter-cache, or it would refuse a
+    # partial rebuild (or, worse, save a chapter without outputs).
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('from the cache')")])
+    ran = nbformat.from_dict(json.loads(nbformat.writes(source)))
+    ran.cells[0].execution_count = 1
+    ran.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="from the cache\n")]
+    get_cache(str(tmp_path / "_build" / ".jupyter_cache")).cache_notebook_bundle(
+        CacheBundleIn(ran, "book/01_x.ipynb"), check_validity=False
+    )
+    copy = tmp_path / "_build" / "jupyter_execute" / "book" / "01_x.ipynb"
+    copy.parent.mkdir(parents=True)
+    nbformat.write(source, copy)  # what MyST-NB leaves for a cached chapter
+    executed = colab_edition._executed(copy, source, tmp_path)
+    assert executed.cells[0].execution_count == 1
+    assert executed.cells[0].outputs[0]["text"] == "from the cache\n"
+    # A chapter whose code the cache has never run keeps the empty copy (extract then names it).
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('never ran')")])
+    nbformat.write(other, copy)
+    assert colab_edition._executed(copy, other, tmp_path).cells[0].execution_count is None

@@ -339,6 +339,30 @@ def _clean_outputs(outputs) -> list[dict]:
     return cleaned
 
 
+def _executed(executed_path: Path, source, build_dir: Path):
+    """The executed notebook of a build: its jupyter_execute copy, or the jupyter-cache's.
+
+    MyST-NB writes a chapter it took from its cache to jupyter_execute without outputs, so
+    after a partial rebuild the outputs are read from the build's jupyter-cache, matched to
+    the chapter's code by the cache's own hash (an unmatched chapter keeps the empty copy,
+    and the checks below then name its cells).
+    """
+    executed = nbformat.read(executed_path, as_version=4)
+    if all(cell.get("execution_count") is not None for cell in executed.cells
+           if cell.cell_type == "code" and cell.source.strip()):
+        return executed
+    for cache_dir in (build_dir / "_build" / ".jupyter_cache", build_dir / ".jupyter_cache"):
+        if cache_dir.is_dir():
+            from jupyter_cache import get_cache
+
+            try:
+                _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(source)
+            except KeyError:  # no cached execution of this code
+                return executed
+            return merged
+    return executed
+
+
 def extract(build_dir: Path, root: Path = ROOT, book_root: Path | None = None) -> list[Path]:
     """Save the glue values and code outputs of a full build's executed notebooks."""
     candidates = [build_dir / "_build" / "jupyter_execute", build_dir / "jupyter_execute"]
@@ -358,7 +382,7 @@ def extract(build_dir: Path, root: Path = ROOT, book_root: Path | None = None) -
         if not executed_path.exists():
             raise EditionError(f"{executed_path} is missing: extract needs a full build of every chapter")
         source = nbformat.read(source_path, as_version=4)
-        executed = nbformat.read(executed_path, as_version=4)
+        executed = _executed(executed_path, source, build_dir)
         if len(source.cells) != len(executed.cells):
             raise EditionError(f"{chapter}: the build has {len(executed.cells)} cells, {source_path} has "
                                f"{len(source.cells)}: rebuild the full book from these sources")
