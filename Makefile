@@ -30,6 +30,11 @@ BOOK_HTML = $(BOOK_ROOT)/_build/html
 # notebook cell, ...) fails the build; --keep-going reports all of them first.
 BOOK_FLAGS := --warningiserror --keep-going
 
+# Two pytest workers (pytest-xdist), each test file (or notebook) in one worker, so that
+# module fixtures are built once. Most tests and notebook cells attack tiny models, where
+# one process leaves the second core idle. PYTEST_PARALLEL= (empty) runs in one process.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
+
 .PHONY: venv book test clean browser course
 
 venv: $(STAMP)
@@ -55,9 +60,9 @@ book: $(STAMP)
 test: export ADVLIB_PROFILE ?= quick
 test: $(STAMP) browser
 	$(MAKE) --no-print-directory book
-	ADVLIB_BOOK_HTML=$(BOOK_HTML) $(PY) -m pytest tests
+	ADVLIB_BOOK_HTML=$(BOOK_HTML) $(PY) -m pytest tests $(PYTEST_PARALLEL) --durations=15
 	$(MAKE) --no-print-directory course
-	$(PY) -m pytest --nbval-lax --nbval-current-env course/instructor/
+	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_PARALLEL) course/instructor/
 
 # The classroom edition: per chapter an instructor notebook (solutions between nbgrader's
 # BEGIN/END SOLUTION markers) and a student notebook (solutions stripped), written to

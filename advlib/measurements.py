@@ -85,19 +85,23 @@ def values(profile, saved=None):
     return {key: float(entry["value"]) for key, entry in saved.items()}
 
 
-def measure(profile, only=None, *, train=True, verbose=None, skip_unsaved=False):
-    """Compute every measurement (or those that use a model in ``only``) not yet saved.
+def measure(profile, only=None, *, keys=None, train=True, verbose=None, skip_unsaved=False):
+    """Compute every measurement (or those that use a model in ``only``, or those in ``keys``) not yet saved.
 
     Trains missing models when ``train`` is true; with ``skip_unsaved`` a measurement
     that needs a model not yet saved is left for later instead (``reproduce`` measures a
     transfer row once both its models exist). Returns the current saved entries.
     """
     profile = registry.get_profile(profile)
+    for key in keys or ():
+        catalogue.get(key)  # A ValueError naming the catalogue for an unknown key.
     current = load_saved(profile)
     data = experiments.load_data(profile)
     loaded = {}
     for measurement in catalogue.MEASUREMENTS:
         if only and not set(measurement.models) & set(only):
+            continue
+        if keys is not None and measurement.key not in keys:
             continue
         if measurement.key in current:
             continue

@@ -184,6 +184,10 @@ def test_measure_keeps_keys_another_process_wrote_while_it_ran(tmp_path, monkeyp
 
 
 STRONG_ROWS = [m for m in catalogue.MEASUREMENTS if m.subset]
+# Whole-test-set rows the tests below check too: the surrogate's own row (for the
+# invalidation test) and chapter 6's FGSM computed at T = 50, on the logits, and the
+# share of images an attack left unchanged.
+EXTRA_ROWS = ["surrogate.clean", "dd_student_t1.fgsm_unchanged", "dd_student_t1.fgsm_t50", "dd_student_t1.fgsm_logits"]
 
 
 @pytest.fixture(scope="module")
@@ -199,10 +203,11 @@ def strong_measurements(tmp_path_factory, install_test_models):
     with pytest.MonkeyPatch.context() as patch:
         for name, value in variables.items():
             patch.setenv(name, value)
-        names = sorted({name for measurement in STRONG_ROWS for name in measurement.models})
         # The models other modules use too come trained (tests/conftest.py); the rest train here.
         install_test_models(root / "results")
-        saved = measurements.measure("test", only=names)
+        # Only the rows these tests read: every other row of these models is measured by the
+        # same code and would only add minutes.
+        saved = measurements.measure("test", keys=[m.key for m in STRONG_ROWS] + EXTRA_ROWS)
         yield saved, experiments.load_data("test")
 
 
@@ -219,7 +224,7 @@ def test_every_strong_row_computes_and_saves(strong_measurements):
 
 
 def test_strong_rows_agree_with_direct_attacks(strong_measurements):
-    from advlib import evaluation, models, strong_attacks
+    from advlib import attacks, evaluation, models, strong_attacks
 
     saved, data = strong_measurements
     profile = registry.get_profile("test")
@@ -243,10 +248,39 @@ def test_strong_rows_agree_with_direct_attacks(strong_measurements):
     assert value("dd_student_t1.transfer_pgd") == evaluation.accuracy(student_t1, transferred, y)
     # robust_fast_at has no randomness, so averaging two identical gradients is PGD.
     assert value("robust_fast_at.eot_pgd") == value("robust_fast_at.pgd")
+    # Chapter 6's rows: FGSM computed at another temperature or on the logits, crafted on
+    # the T = 1 student and classified by it, on every test image.
+    x_all, y_all = data.x_test, data.y_test
+    for key, options in (("dd_student_t1.fgsm_t50", {"temperature": 50.0}), ("dd_student_t1.fgsm_logits", {"from_logits": True})):
+        x_adv = attacks.fgsm(student_t1, x_all, y_all, eps, **options)
+        assert value(key) == evaluation.accuracy(student_t1, x_adv, y_all), key
+    x_own = attacks.fgsm(student_t1, x_all, y_all, eps)
+    unchanged = float(np.mean(np.all(x_own == x_all, axis=(1, 2, 3))))
+    assert value("dd_student_t1.fgsm_unchanged") == unchanged
     # The noise is seeded, so the EOT row is reproducible with a fresh noisy wrapper.
     noisy = models.with_input_noise(experiments.load_or_train("final_student", profile, train=False), eps, seed=seed)
     x_eot = strong_attacks.eot_pgd(noisy, x, y, eps, samples=10, steps=10, seed=seed)
     assert value("final_student_noise.eot_pgd") == evaluation.accuracy(noisy, x_eot, y)
+
+
+def test_the_unchanged_metric_counts_whole_images_left_as_they_were(strong_measurements):
+    from advlib import attacks, evaluation, models
+    from advlib.registry import View
+
+    _, data = strong_measurements
+    profile = registry.get_profile("test")
+    # At T = 0.01 the softmax saturates for some images and not for others, so the share
+    # is strictly between 0 and 1 and differs from the share of unchanged pixels.
+    view = View("random_at", temperature=0.01)
+    row = catalogue.Measurement("random_at_t0.01.fgsm_unchanged", "test", "test", view, "fgsm", metric="unchanged")
+    trained = experiments.load_or_train("random_at", profile, train=False)
+    value = measurements.compute(row, {"random_at": trained}, data, profile)
+    cold = models.with_temperature(trained, 0.01)
+    x_adv = attacks.fgsm(cold, data.x_test, data.y_test, profile.eps)
+    whole_images = float(np.mean(np.all(x_adv == data.x_test, axis=(1, 2, 3))))
+    assert value == whole_images
+    assert 0.0 < value < 1.0 and value != float(np.mean(x_adv == data.x_test))
+    assert value != evaluation.accuracy(cold, x_adv, data.y_test)
 
 
 def test_a_transfer_row_is_invalidated_when_the_surrogate_changes(strong_measurements, monkeypatch):
