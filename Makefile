@@ -18,6 +18,11 @@ STAMP := $(VENV)/.installed
 # The interpreter that creates .venv: python3.11 if there is one, else python3.
 BOOTSTRAP_PYTHON := $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 
+# nbgrader lives in a venv of its own: its dependencies (JupyterLab, widgets) stay out of
+# the book's environment, where they could change how notebooks render.
+NBGRADER_VENV := .venv-nbgrader
+NBGRADER_BIN := $(NBGRADER_VENV)/bin/nbgrader
+
 # Where the book is built depends on the advlib profile (ADVLIB_PROFILE, default full).
 # The full book goes to _build/html. Any other profile (make test uses quick) builds into
 # _build/profile-<name>/_build/html with its own notebook execution cache: jupyter-cache
@@ -58,11 +63,20 @@ book: $(STAMP)
 # every exercise solution, in a fresh kernel each (the build has already executed the
 # chapters themselves, with -W turning any error into a failure).
 test: export ADVLIB_PROFILE ?= quick
-test: $(STAMP) browser
+# The project's local CIFAR-10 copy beside the repository (../shared), when there is one
+# and ADVLIB_CIFAR10 is unset; otherwise advlib downloads the official set.
+test: export ADVLIB_CIFAR10 ?= $(if $(wildcard ../shared/data/cifar10-jpeg),$(abspath ../shared/data/cifar10-jpeg))
+# tests/test_course.py compares the classroom edition with nbgrader's own output.
+test: export NBGRADER ?= $(abspath $(NBGRADER_BIN))
+test: $(STAMP) browser $(NBGRADER_BIN)
 	$(MAKE) --no-print-directory book
 	ADVLIB_BOOK_HTML=$(BOOK_HTML) $(PY) -m pytest tests $(PYTEST_PARALLEL) --durations=15
 	$(MAKE) --no-print-directory course
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_PARALLEL) course/instructor/
+
+$(NBGRADER_BIN):
+	$(BOOTSTRAP_PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/pip install --quiet "nbgrader==0.9.6"
 
 # The classroom edition: per chapter an instructor notebook (solutions between nbgrader's
 # BEGIN/END SOLUTION markers) and a student notebook (solutions stripped), written to

@@ -115,3 +115,21 @@ def install_test_models(tmp_path_factory):
                 shutil.copy2(trained / file_name, target / file_name)
 
     return install
+
+
+@pytest.fixture
+def trained_test_environment(tmp_path, monkeypatch, install_test_models):
+    """An isolated data source, cache, results and pretrained folder on the test profile,
+    with :data:`SHARED_TEST_MODELS` already in the results folder; returns ``tmp_path``.
+
+    Nothing shipped with the package may stand in for a study or analysis computed there.
+    """
+    from advlib import store
+    from tests.helpers import make_image_tree
+
+    monkeypatch.setenv("ADVLIB_CIFAR10", str(make_image_tree(tmp_path / "cifar")))
+    monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setattr(store, "PRETRAINED_DIR", tmp_path / "pretrained")
+    install_test_models(tmp_path / "results")
+    return tmp_path

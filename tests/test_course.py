@@ -398,7 +398,8 @@ def test_a_broken_real_chapter_fails_the_whole_build_naming_it(tmp_path, monkeyp
 
 
 def _nbgrader() -> str | None:
-    for candidate in (os.environ.get("NBGRADER"), shutil.which("nbgrader"), str(ROOT / ".venv" / "bin" / "nbgrader")):
+    candidates = (os.environ.get("NBGRADER"), shutil.which("nbgrader"), str(ROOT / ".venv-nbgrader" / "bin" / "nbgrader"))
+    for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     return None

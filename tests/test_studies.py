@@ -7,24 +7,15 @@ import pytest
 
 from advlib import attacks, audit, data, evaluation, experiments, models, registry, reporting, store, strong_attacks, studies, text
 from advlib.registry import View
-from tests.helpers import make_image_tree
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
 EPS_VALUES = (0.0, 4 / 255)
 
 
 @pytest.fixture
-def environment(tmp_path, monkeypatch, install_test_models):
-    """An isolated data source, cache, results and pretrained folder, on the test profile."""
-    source = make_image_tree(tmp_path / "cifar")
-    monkeypatch.setenv("ADVLIB_CIFAR10", str(source))
-    monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
-    # Nothing shipped with the package may stand in for a study computed here.
-    monkeypatch.setattr(store, "PRETRAINED_DIR", tmp_path / "pretrained")
-    # Trained once per session on the same images (tests/conftest.py), not in every test.
-    install_test_models(tmp_path / "results")
-    return tmp_path
+def environment(trained_test_environment):
+    """An isolated test-profile environment with the shared models (tests/conftest.py)."""
+    return trained_test_environment
 
 
 def independent_subset():
