@@ -71,3 +71,31 @@ def test_chapter_follows_the_house_style(path):
     # Committed without outputs: the build and nbval execute them.
     for cell in code:
         assert not cell.get("outputs") and cell.get("execution_count") is None, "outputs are cleared"
+
+
+def ignored_folders():
+    """The folders .gitignore names (entries ending in '/'), e.g. '.venv-nbgrader'."""
+    lines = (ROOT / ".gitignore").read_text().splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip().endswith("/") and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("folder", ignored_folders())
+def test_sphinx_never_reads_a_notebook_in_an_ignored_folder(folder, tmp_path):
+    # only_build_toc_files skips hidden folders when it lists what to exclude, so a
+    # virtual environment such as .venv-nbgrader (nbgrader's own test notebooks) would be
+    # executed by the build unless exclude_patterns names it. Sphinx finds its sources
+    # with get_matching_files; a notebook in the folder, at the top and one level down,
+    # must not be among them.
+    from sphinx.util.matching import get_matching_files
+
+    name = folder.replace("*", "advlib")
+    for parent in (tmp_path, tmp_path / "book"):
+        page = parent / name / "lib" / "page.ipynb"
+        page.parent.mkdir(parents=True)
+        page.write_text("{}")
+    found = list(get_matching_files(tmp_path, exclude_patterns=CONFIG["exclude_patterns"]))
+    if folder in ("__pycache__", ".ipynb_checkpoints"):
+        assert found == [], f"exclude_patterns in _config.yml does not exclude {folder}/ anywhere: {found}"
+    else:
+        top = [path for path in map(str, found) if path.startswith(name + "/")]
+        assert top == [], f"exclude_patterns in _config.yml does not exclude the ignored folder {folder}/: {top}"
