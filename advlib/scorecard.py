@@ -298,12 +298,29 @@ def to_markdown(rows):
     return "\n".join(lines) + "\n"
 
 
+# The book's table: four columns that fit a page, each with a small second line (the
+# claim's id and section, the interval, the rule), instead of COLUMNS side by side.
+HTML_COLUMNS = ("Finding", "Report", "Ours (95% interval)", "Verdict (rule)")
+
+
+def _html_cell(main, detail):
+    return f"<td>{html.escape(str(main))}<br><small>{html.escape(str(detail))}</small></td>"
+
+
 def to_html(rows):
-    """The rows as one HTML ``<table>`` (every cell HTML-escaped; the verdict is also a class)."""
-    head = "".join(f"<th>{html.escape(column)}</th>" for column in COLUMNS)
+    """The rows as one HTML ``<table>`` of :data:`HTML_COLUMNS` (every cell HTML-escaped; the verdict is also a class)."""
+    head = "".join(f"<th>{html.escape(column)}</th>" for column in HTML_COLUMNS)
     body = []
     for row in rows:
-        cells = "".join(f"<td>{html.escape(str(cell))}</td>" for cell in _cells(row))
+        cells = (
+            _html_cell(row.statement, f"{row.claim_id}, {row.section}")
+            + f"<td>{html.escape(str(row.report_value))}</td>"
+            + _html_cell(row.our_value, _interval_text(row))
+            + f"<td><strong>{html.escape(row.verdict)}</strong><br><small>{html.escape(str(row.rule))}</small></td>"
+        )
         css = html.escape(row.verdict.replace(" ", "-"), quote=True)
         body.append(f'<tr class="{css}">{cells}</tr>')
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+    return (
+        '<table class="advlib-scorecard">\n'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n</table>\n"
+    )

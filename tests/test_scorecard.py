@@ -453,9 +453,15 @@ def test_text_is_a_line_per_claim_then_the_counts():
 
 def test_html_is_one_escaped_table():
     text = scorecard.to_html([_odd_row()])
-    assert text.count("<table>") == 1 and text.count("<tr") == 2
+    assert text.count("<table") == 1 and text.count("<tr") == 2
     assert "<script>" not in text and "&lt;script&gt;" in text and "&amp; more" in text
     assert '<tr class="reproduced">' in text
+    # Four columns, each of the row's fields once: statement, id and section, the
+    # report's value, ours with its interval, the verdict with its rule.
+    body = text.split("<tbody>")[1]
+    assert body.count("<td>") == len(scorecard.HTML_COLUMNS) == 4
+    for field in ("x|y, S &lt;5&gt;", "0.1", "0.2", "+0.1000 to +0.2000", "<strong>reproduced</strong>", "rule"):
+        assert field in body, field
 
 
 def test_the_module_imports_no_tensorflow():

@@ -3,6 +3,8 @@
 import json
 import multiprocessing
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -83,9 +85,12 @@ def test_the_results_folder_wins_over_the_shipped_file(results):
 
 
 def _save_many(arguments):
-    results_folder, filename, prefix, count = arguments
+    results_folder, filename, prefix, count, start_at = arguments
     os.environ["ADVLIB_RESULTS"] = results_folder
     json_store = store.JsonStore(filename)
+    # Both processes start saving at the same moment (spawned processes take a variable
+    # time to import), so their read-modify-write cycles really overlap.
+    time.sleep(max(0.0, start_at - time.time()))
     for index in range(count):
         json_store.save("test", f"{prefix}{index}", {"value": index})
 
@@ -94,12 +99,44 @@ def _save_many(arguments):
 def test_two_processes_saving_at_once_lose_nothing(results, json_store):
     count = 60
     context = multiprocessing.get_context("spawn")
-    jobs = [(os.environ["ADVLIB_RESULTS"], json_store.filename, prefix, count) for prefix in ("first-", "second-")]
+    start_at = time.time() + 5.0
+    jobs = [(os.environ["ADVLIB_RESULTS"], json_store.filename, prefix, count, start_at) for prefix in ("first-", "second-")]
     with context.Pool(2) as pool:
         pool.map(_save_many, jobs)
     saved = store.read_json(json_store.local_path("test"))
     assert len(saved) == 2 * count
     assert saved["first-59"] == {"value": 59} and saved["second-0"] == {"value": 0}
+
+
+def _save_one(results_folder, filename, started_marker):
+    os.environ["ADVLIB_RESULTS"] = results_folder
+    json_store = store.JsonStore(filename)
+    Path(started_marker).touch()
+    json_store.save("test", "from-the-child", {"value": 1})
+
+
+@pytest.mark.parametrize("json_store", [store.MEASUREMENTS, store.STUDIES], ids=lambda s: s.filename)
+def test_a_save_waits_while_another_process_holds_the_lock(results, json_store, tmp_path):
+    # Deterministic where the race above is statistical: while this process holds the
+    # store's lock, another process's save must not touch the file; once it is released,
+    # the save completes and keeps what this process wrote under the lock.
+    path = json_store.local_path("test")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    marker = tmp_path / "child-started"
+    context = multiprocessing.get_context("spawn")
+    child = context.Process(target=_save_one, args=(os.environ["ADVLIB_RESULTS"], json_store.filename, str(marker)))
+    with store.locked(path):
+        store.write_json_atomically(path, {"from-the-parent": {"value": 0}})
+        child.start()
+        deadline = time.time() + 60
+        while not marker.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the child process never started"
+        time.sleep(1.0)
+        assert "from-the-child" not in (store.read_json(path) or {}), "a save wrote while another process held the lock"
+    child.join(60)
+    assert child.exitcode == 0
+    assert set(store.read_json(path)) == {"from-the-parent", "from-the-child"}
 
 
 def test_publish_copies_finished_models_and_merges_saved_results(results):

@@ -388,7 +388,10 @@ MUTATIONS = [
         original="        with locked(path):\n            saved = read_json(path) or {}",
         replacement="        if True:\n            saved = read_json(path) or {}",
         description="JSON stores merge without the lock, so two processes lose each other's entries",
-        tests=["tests/test_store.py::test_two_processes_saving_at_once_lose_nothing"],
+        tests=[
+            "tests/test_store.py::test_a_save_waits_while_another_process_holds_the_lock",
+            "tests/test_store.py::test_two_processes_saving_at_once_lose_nothing",
+        ],
     ),
     dict(
         id="store-local-does-not-win",
