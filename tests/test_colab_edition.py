@@ -340,3 +340,28 @@ def test_a_chapter_taken_from_the_build_cache_is_read_from_the_jupyter_cache(tmp
     other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('never ran')")])
     nbformat.write(other, copy)
     assert colab_edition._executed(copy, other, tmp_path).cells[0].execution_count is None
+
+
+def test_a_chapter_executed_by_the_build_is_read_from_the_cache_not_the_merged_copy(tmp_path):
+    # For a chapter it executed, MyST-NB's jupyter_execute copy has the cell's stdout merged
+    # into the first stream and the later stream still beside it (nb_merge_streams), so
+    # reading that copy printed the later lines twice in the Colab edition.
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('a'); work(); print('b')")])
+    ran = nbformat.from_dict(json.loads(nbformat.writes(source)))
+    ran.cells[0].execution_count = 1
+    ran.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                            nbformat.v4.new_output("stream", name="stdout", text="b\n")]
+    get_cache(str(tmp_path / "_build" / ".jupyter_cache")).cache_notebook_bundle(
+        CacheBundleIn(ran, "book/01_x.ipynb"), check_validity=False
+    )
+    copy = tmp_path / "_build" / "jupyter_execute" / "book" / "01_x.ipynb"
+    copy.parent.mkdir(parents=True)
+    merged_copy = nbformat.from_dict(json.loads(nbformat.writes(ran)))
+    merged_copy.cells[0].outputs[0].text = "a\nb\n"  # what MyST-NB leaves: merged, plus "b\n"
+    nbformat.write(merged_copy, copy)
+    executed = colab_edition._executed(copy, source, tmp_path)
+    outputs = colab_edition._clean_outputs(executed.cells[0].outputs)
+    assert [output["text"] for output in outputs] == ["a\nb\n"]

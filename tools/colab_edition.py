@@ -340,17 +340,16 @@ def _clean_outputs(outputs) -> list[dict]:
 
 
 def _executed(executed_path: Path, source, build_dir: Path):
-    """The executed notebook of a build: its jupyter_execute copy, or the jupyter-cache's.
+    """The executed notebook of a build: the jupyter-cache's execution, else its jupyter_execute copy.
 
-    MyST-NB writes a chapter it took from its cache to jupyter_execute without outputs, so
-    after a partial rebuild the outputs are read from the build's jupyter-cache, matched to
-    the chapter's code by the cache's own hash (an unmatched chapter keeps the empty copy,
-    and the checks below then name its cells).
+    The cache holds each cell's outputs as the kernel produced them. The jupyter_execute
+    copy is not raw: MyST-NB writes a chapter it took from its cache there without
+    outputs, and in a chapter it executed, ``nb_merge_streams`` joins a cell's stdout into
+    the first stream but leaves the later streams in place, so that copy prints them
+    twice. The cache's execution is matched to the chapter's code by the cache's own
+    hash; a chapter the cache has never run falls back to the copy (and an empty copy
+    makes the checks below name its cells).
     """
-    executed = nbformat.read(executed_path, as_version=4)
-    if all(cell.get("execution_count") is not None for cell in executed.cells
-           if cell.cell_type == "code" and cell.source.strip()):
-        return executed
     for cache_dir in (build_dir / "_build" / ".jupyter_cache", build_dir / ".jupyter_cache"):
         if cache_dir.is_dir():
             from jupyter_cache import get_cache
@@ -358,9 +357,9 @@ def _executed(executed_path: Path, source, build_dir: Path):
             try:
                 _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(source)
             except KeyError:  # no cached execution of this code
-                return executed
+                break
             return merged
-    return executed
+    return nbformat.read(executed_path, as_version=4)
 
 
 def extract(build_dir: Path, root: Path = ROOT, book_root: Path | None = None) -> list[Path]:
