@@ -242,3 +242,92 @@ def test_bad_target_arguments_and_too_few_classes_get_a_clear_error(case):
     two = linear_softmax_model(np.ones((48, 2)), np.zeros(2))
     with pytest.raises(ValueError, match="3 classes"):
         apgd.apgd(two, x, y % 2, EPS, loss=apgd.dlr_loss)
+
+
+def _reference_checkpoints(steps):
+    """Croce and Hein (2020), section 3.1: p_0 = 0, p_1 = 0.22, p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06)."""
+    fractions = [0.0, 0.22]
+    while fractions[-1] + max(fractions[-1] - fractions[-2] - 0.03, 0.06) <= 1.0:
+        fractions.append(fractions[-1] + max(fractions[-1] - fractions[-2] - 0.03, 0.06))
+    return sorted({int(np.ceil(round(p * steps, 9))) for p in fractions[1:]} - {0})
+
+
+def _reference_apgd_path(f, gradient, x, x_start, eps, steps, rho=0.75, alpha=0.75):
+    """Algorithm 1 of Croce and Hein (2020) on one scalar pixel, written from the paper.
+
+    Returns every point at which the loss is evaluated, in order, and the best point.
+    float32 arithmetic in the paper's order of operations, so the path can be compared
+    exactly with advlib's.
+    """
+    f32 = np.float32
+    low, high = f32(x - f32(eps)), f32(x + f32(eps))
+
+    def project(value):
+        return f32(min(max(value, low), high))
+
+    eta, a = f32(2.0 * eps), f32(alpha)
+    checkpoints_ = set(_reference_checkpoints(steps))
+    x_k = project(x_start)
+    path, f_k = [x_k], f(x_k)
+    x_max, f_max = x_k, f_k
+    x_previous, count, last, f_max_at_last, eta_changed_at_last = x_k, 0, 0, f_max, False
+    for k in range(steps):
+        z = project(x_k + eta * np.sign(gradient(x_k)))
+        x_next = z if k == 0 else project(x_k + a * (z - x_k) + (f32(1) - a) * (x_k - x_previous))
+        f_next = f(x_next)
+        path.append(x_next)
+        count += f_next > f_k
+        if f_next > f_max:
+            x_max, f_max = x_next, f_next
+        x_previous, x_k, f_k = x_k, x_next, f_next
+        if k + 1 in checkpoints_:
+            condition_1 = count < rho * (k + 1 - last)
+            condition_2 = not eta_changed_at_last and f_max <= f_max_at_last
+            eta_changed_at_last = condition_1 or condition_2
+            if eta_changed_at_last:
+                eta = f32(eta / 2)
+                x_k, f_k = x_max, f_max  # restart from the best point found so far
+            count, last, f_max_at_last = 0, k + 1, f_max
+    return path, x_max
+
+
+# 200 steps: the last checkpoint interval is long enough (12 steps) for the path to end
+# below its best point, so returning the last iterate instead of the best one shows.
+@pytest.mark.parametrize("steps", [10, 25, 60, 200])
+def test_apgd_follows_algorithm_1_step_by_step(steps):
+    # A wavy one-pixel loss, so the path overshoots, turns back, stalls and restarts: every
+    # point APGD evaluates (step size 2 eps halving at the checkpoints, momentum, restarts
+    # from the best point) must be the paper's, and it must return the best point.
+    import tensorflow as tf
+
+    centres = np.float32([0.30, -0.55, 0.05, 0.8, -0.2, 0.45])
+    waves = np.float32([0.6, 0.3, 0.9, 0.2, 0.7, 0.5])
+
+    def loss_of(value, i):
+        return np.float32(-(value - centres[i]) ** 2 + waves[i] * np.sin(np.float32(7.0) * value))
+
+    def gradient_of(value, i):
+        return np.float32(-2 * (value - centres[i]) + waves[i] * 7.0 * np.cos(np.float32(7.0) * value))
+
+    evaluated = []
+
+    def function(x_batch, y_batch, t_batch):
+        values = x_batch.numpy()[:, 0].astype(np.float32)
+        evaluated.append(values.copy())
+        rows = range(len(values))
+        gradient = np.float32([[gradient_of(v, i)] for i, v in zip(rows, values)])
+        loss = np.float32([loss_of(v, i) for i, v in zip(rows, values)])
+        logits = np.tile(np.float32([1.0, 0.0]), (len(values), 1))  # never misclassified
+        return tf.constant(gradient), tf.constant(loss), tf.constant(logits)
+
+    x = np.zeros((len(centres), 1), np.float32)
+    start = np.float32([[-1.0], [1.0], [0.4], [-0.7], [0.0], [0.9]])
+    y = np.tile(np.float32([1.0, 0.0]), (len(x), 1))
+    result, fooled, _ = apgd._apgd_batch(function, x, y, y, start, 1.0, steps, 0.75, 0.75, 1, None)
+    assert not fooled.any()
+    paths = np.stack(evaluated, axis=1)  # (images, evaluations)
+    for i in range(len(x)):
+        path, best = _reference_apgd_path(lambda v: loss_of(v, i), lambda v: gradient_of(v, i), 0.0, start[i, 0], 1.0, steps)
+        np.testing.assert_array_equal(paths[i], path, err_msg=f"image {i}: the evaluated points differ from Algorithm 1")
+        assert result[i, 0] == best, f"image {i}: APGD returned {result[i, 0]}, the best point is {best}"
+    assert _reference_checkpoints(steps) == apgd.checkpoints(steps)
