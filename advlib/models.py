@@ -170,8 +170,20 @@ def with_temperature(model, temperature):
 
 
 def logits_model(model):
-    """Return a model sharing ``model``'s weights that outputs the logits ``(N, 10)``."""
-    return keras.Model(model.inputs[0], _logits_tensor(model), name=f"{model.name}_logits")
+    """Return a model sharing ``model``'s weights that outputs the logits ``(N, 10)``.
+
+    For a model wrapped by :func:`with_input_noise` the result adds the same fresh noise
+    before the inner model's logits, so an attack on the logits still attacks the noisy system.
+    """
+    try:
+        return keras.Model(model.inputs[0], _logits_tensor(model), name=f"{model.name}_logits")
+    except ValueError:
+        inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+        noise = [layer for layer in model.layers if isinstance(layer, RandomSignNoise)]
+        if len(inner) != 1 or len(noise) != 1:
+            raise
+        inputs = keras.Input(shape=model.inputs[0].shape[1:], name="image")
+        return keras.Model(inputs, logits_model(inner[0])(noise[0](inputs)), name=f"{model.name}_logits")
 
 
 def clone_weights_only(model):

@@ -116,6 +116,7 @@ def _prepare_worst_case(view, profile, options):
         options,
         # The suite itself, so a changed suite is computed again.
         suite=[[label, name, dict(attack_options)] for label, name, attack_options in worst_case.SUITE],
+        every_image=list(worst_case.EVERY_IMAGE),
         temperature=view.temperature,
         input_noise={"eps": view.noise, "seed": profile.seed} if view.noise is not None else None,
         subset={"seed": profile.seed, "per_class": options["per_class"], "stratified": True},

@@ -147,3 +147,23 @@ def test_with_input_noise_adds_plus_or_minus_eps_before_the_model(eps):
     edges = noisy(np.concatenate([np.zeros((2, 4, 4, 3)), np.ones((2, 4, 4, 3))]).astype(np.float32)).numpy()
     assert set(np.unique(edges[:2])) <= {0.0, np.float32(eps)}
     assert set(np.unique(edges[2:])) <= {1.0, np.float32(1.0 - eps)}
+
+
+def test_logits_model_of_a_noisy_model_adds_the_noise_before_the_inner_logits():
+    # Every weight 1: each logit is the sum of the 48 noisy pixels plus its bias, so the
+    # noise's share of a logit is eps times an even count of +1 against -1 signs, minus 48.
+    weights, bias = np.ones((48, 10)), np.arange(10.0)
+    model = linear_softmax_model(weights, bias, temperature=1.0)
+    eps = 0.05
+    x = np.full((32, 4, 4, 3), 0.5, np.float32)
+    clean = models.logits_model(model)(x, training=False).numpy()
+    noisy = models.logits_model(models.with_input_noise(model, eps=eps, seed=3))
+    first, second = noisy(x, training=False).numpy(), noisy(x, training=False).numpy()
+    counts = (first - clean) / eps
+    np.testing.assert_allclose(counts, np.round(counts), atol=1e-3)
+    assert set(np.round(counts).astype(int).ravel() % 2) == {0} and np.abs(counts).max() <= 48
+    # Every logit of an image sees the same noise draw; every call draws new noise.
+    np.testing.assert_allclose(first - first[:, :1], clean - clean[:, :1], atol=1e-4)
+    assert np.abs(counts).max() > 0 and not np.array_equal(first, second)
+    without = models.logits_model(models.with_input_noise(model, eps=0.0, seed=3))(x, training=False).numpy()
+    np.testing.assert_allclose(without, clean, atol=1e-5)

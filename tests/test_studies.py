@@ -198,6 +198,7 @@ def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(
     # The test profile has 4 test images per class; 3 per class were asked for.
     assert first.size == 30
     assert 0.0 <= first.robust_accuracy <= min(first.attack_accuracy.values()) <= first.clean_accuracy
+    assert set(first.attack_accuracy) == set(worst_case.EVERY_IMAGE) and first.accuracy_after["Square"] == first.robust_accuracy
     entry = next(entry for entry in studies.load_saved("test").values() if entry["kind"] == "worst_case")
     assert entry["parameters"]["subset"] == {"seed": 0, "per_class": 3, "stratified": True}
     monkeypatch.setattr(worst_case, "evaluate", refuse)

@@ -31,48 +31,95 @@ def linear():
     return _two_class_model(weights, bias), x, y, weights, bias
 
 
+def _breakable(x, y, weights, bias, eps):
+    """Images FGSM can break at eps: the margin of the two-class linear model is below eps * ||w_1 - w_0||_1."""
+    margin = np.abs((x @ weights + bias) @ np.array([1.0, -1.0]))
+    return margin < eps * np.abs(weights[:, 0] - weights[:, 1]).sum()
+
+
+def _broken_by_random_signs(model, x, y, correct, eps):
+    """The images random signs (seed 0) break, made here independently of the suite."""
+    from advlib import attacks
+
+    broken = np.zeros(len(x), dtype=bool)
+    broken[correct] = model.predict(attacks.random_sign(x[correct], eps, seed=0), verbose=0).argmax(1) != y[correct]
+    return broken
+
+
 def test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form(linear):
     model, x, y, weights, bias = linear
     eps = 0.02
-    margin = np.abs((x @ weights + bias) @ np.array([1.0, -1.0]))
-    breakable = margin < eps * np.abs(weights[:, 0] - weights[:, 1]).sum()
+    breakable = _breakable(x, y, weights, bias, eps)
     # The fixture must separate the right answer from the wrong ones: some break, some do not.
     assert 0.1 < breakable[20:].mean() < 0.9
     correct = np.ones(len(x), dtype=bool)
     correct[:20] = False
     # The weaker attack first, so "the first attack's result" and the per-image worst case differ.
     suite = (("random", "random_sign", {}), ("FGSM", "fgsm", {}))
-    result = worst_case.evaluate(model, x, y, eps, suite=suite, seed=0)
+    result = worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random", "FGSM"), seed=0)
     assert result.clean_accuracy == pytest.approx(correct.mean())
     assert result.attack_accuracy["FGSM"] == pytest.approx(np.mean(correct & ~breakable))
     # Random signs at this eps can break only images FGSM breaks (FGSM is the worst case of a
-    # linear model), so the worst case is FGSM's and only FGSM breaks images of its own.
+    # linear model), so the worst case is FGSM's.
     assert result.robust_accuracy == pytest.approx(np.mean(correct & ~breakable))
-    assert result.only_broken_by["random"] == 0.0
-    # The random-sign images made here, independently: what they break FGSM breaks too.
-    from advlib import attacks
-
-    x_random = attacks.random_sign(x[correct], eps, seed=0)
-    broken_by_random = np.zeros(len(x), dtype=bool)
-    broken_by_random[correct] = model.predict(x_random, verbose=0).argmax(1) != y[correct]
+    broken_by_random = _broken_by_random_signs(model, x, y, correct, eps)
     assert not np.any(broken_by_random & ~breakable)
-    assert broken_by_random.sum() < (correct & breakable).sum()
+    assert 0 < broken_by_random.sum() < (correct & breakable).sum()
     assert result.attack_accuracy["random"] == pytest.approx(np.mean(correct & ~broken_by_random))
-    assert result.only_broken_by["FGSM"] == pytest.approx(np.mean(correct & breakable & ~broken_by_random))
+    assert result.accuracy_after["random"] == result.attack_accuracy["random"]
+    assert result.accuracy_after["FGSM"] == result.robust_accuracy
+    assert result.added_by["random"] == pytest.approx(np.mean(broken_by_random))
+    assert result.added_by["FGSM"] == pytest.approx(np.mean(correct & breakable & ~broken_by_random))
     assert result.interval == statistics.wilson_interval(result.robust_accuracy, len(x))
-    assert result.black_box_beats_white_box is None
+    assert result.black_box_beats_white_box is None and result.black_box_only is None
     assert worst_case.WorstCase.from_dict(result.to_dict()) == result
+
+
+def test_a_cascade_attack_runs_only_on_the_images_every_earlier_attack_missed(linear, monkeypatch):
+    from advlib import attack_registry
+
+    model, x, y, weights, bias = linear
+    eps = 0.02
+    breakable = _breakable(x, y, weights, bias, eps)
+    correct = np.ones(len(x), dtype=bool)
+    correct[:20] = False
+    broken_by_random = _broken_by_random_signs(model, x, y, correct, eps)
+    attacked = {}
+    run = attack_registry.run
+
+    def spy(name, model, x_attacked, y_attacked, eps, **options):
+        attacked[name] = len(x_attacked)
+        return run(name, model, x_attacked, y_attacked, eps, **options)
+
+    monkeypatch.setattr(attack_registry, "run", spy)
+    suite = (("random", "random_sign", {}), ("FGSM", "fgsm", {}))
+    result = worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random",), seed=0)
+    # FGSM, in the cascade, attacks only the correct images random signs did not break.
+    assert attacked == {"random_sign": correct.sum(), "fgsm": np.sum(correct & ~broken_by_random)}
+    assert result.robust_accuracy == pytest.approx(np.mean(correct & ~breakable))
+    assert result.added_by["FGSM"] == pytest.approx(np.mean(correct & breakable & ~broken_by_random))
+    assert set(result.attack_accuracy) == {"random"}
+    # The other way round, random signs find nothing FGSM left: they add no image.
+    attacked.clear()
+    reverse = worst_case.evaluate(model, x, y, eps, suite=suite[::-1], every_image=("FGSM",), seed=0)
+    assert attacked == {"fgsm": correct.sum(), "random_sign": np.sum(correct & ~breakable)}
+    assert reverse.added_by["random"] == 0.0 and reverse.robust_accuracy == result.robust_accuracy
 
 
 def test_a_black_box_attack_that_beats_the_white_box_ones_is_flagged(linear, monkeypatch):
     model, x, y, _, _ = linear
     # Count FGSM as the black box and a no-op as the white box: the "black box" wins.
     monkeypatch.setattr(worst_case, "BLACK_BOX", ("fgsm",))
-    result = worst_case.evaluate(model, x, y, 0.05, suite=(("none", "none", {}), ("FGSM", "fgsm", {})))
+    result = worst_case.evaluate(model, x, y, 0.05, suite=(("none", "none", {}), ("FGSM", "fgsm", {})), every_image=("none",))
     assert result.attack_accuracy["none"] == result.clean_accuracy
     assert result.black_box_beats_white_box is True
-    honest = worst_case.evaluate(model, x, y, 0.05, suite=(("FGSM", "pgd", {"steps": 3}), ("none", "fgsm", {})))
-    assert honest.black_box_beats_white_box is False
+    assert result.black_box_only == pytest.approx(result.clean_accuracy - result.robust_accuracy)
+    honest = worst_case.evaluate(model, x, y, 0.05, suite=(("PGD", "pgd", {"steps": 3}), ("FGSM", "fgsm", {})), every_image=("PGD",))
+    assert honest.black_box_beats_white_box is False and honest.black_box_only == 0.0
+    # Both on every image: the black box breaks many images, but none the white box missed.
+    both = worst_case.evaluate(model, x, y, 0.05, suite=(("PGD", "pgd", {"steps": 3}), ("FGSM", "fgsm", {})), every_image=("PGD", "FGSM"))
+    assert both.attack_accuracy["FGSM"] < both.clean_accuracy - 0.1
+    assert both.black_box_only == 0.0 and both.black_box_beats_white_box is False
 
 
 def test_stratified_subset_takes_the_same_number_of_each_class():
@@ -94,3 +141,9 @@ def test_bad_suites_are_refused(linear):
         worst_case.evaluate(model, x, y, 0.01, suite=())
     with pytest.raises(ValueError, match="unknown attack"):
         worst_case.evaluate(model, x, y, 0.01, suite=(("x", "cw", {}),))
+    with pytest.raises(ValueError, match="not labels of the suite"):
+        worst_case.evaluate(model, x, y, 0.01, suite=(("FGSM", "fgsm", {}),))
+    with pytest.raises(ValueError, match="labels must differ"):
+        worst_case.evaluate(model, x, y, 0.01, suite=(("A", "fgsm", {}), ("A", "pgd", {})), every_image=("A",))
+    with pytest.raises(ValueError, match="black-box attacks last"):
+        worst_case.evaluate(model, x, y, 0.01, suite=(("S", "square", {}), ("F", "fgsm", {})), every_image=())
