@@ -201,3 +201,12 @@ def report_value(key):
     if value is None:
         raise ValueError(f"the report gives no value for {key!r}")
     return value
+
+
+def report_fgsm(view):
+    """The report's accuracy of ``view`` (a :class:`advlib.registry.View`) under its own FGSM on the whole test set, or None."""
+    for measurement in MEASUREMENTS:
+        if (measurement.view == view and measurement.attack == "fgsm" and measurement.source is None
+                and not measurement.options and not measurement.subset and measurement.metric == "accuracy"):
+            return measurement.report
+    return None

@@ -248,12 +248,13 @@ def format_expectations(profile):
     return "\n".join(lines)
 
 
-# Chapter 9's goal for a defence that holds: a clean-accuracy floor, FGSM above the
-# report's best number (its noisy final model, on the whole test set), and stronger
-# attacks within "a few points" of FGSM on the attack subset (no masking).
-CLEAN_GOAL = 0.78
+# Chapter 9's goal for a defence that holds: a clean-accuracy floor, FGSM and the
+# AutoAttack-style worst case above the report's best number (its noisy final model under
+# FGSM, on the whole test set), and stronger attacks within "a few points" of FGSM on the
+# same images (no masking).
+CLEAN_GOAL = 0.80
 FEW_POINTS = 0.03
-GOAL_SUFFIXES = ("clean", "fgsm", "fgsm_subset", "pgd", "eot_pgd")
+GOAL_SUFFIXES = ("clean", "fgsm", "fgsm_subset", "pgd", "eot_pgd", "worst_case", "worst_case_fgsm")
 
 
 @dataclass(frozen=True)
@@ -273,21 +274,23 @@ class GoalCondition:
 def goal_checklist(name, values, eps):
     """The :class:`GoalCondition` list of candidate ``name`` from ``values`` (``{key: float}``).
 
-    ``values`` must hold ``<name>.clean``, ``.fgsm``, ``.fgsm_subset``, ``.pgd`` and
-    ``.eot_pgd``; ``eps`` is the attack's eps (for the wording). Clean and FGSM accuracy
-    use the whole test set, like the report; PGD and EOT-PGD are compared with FGSM on
-    the same subset of it.
+    ``values`` must hold ``<name>.`` followed by each of :data:`GOAL_SUFFIXES`: clean and
+    FGSM accuracy on the whole test set, like the report; FGSM, PGD and EOT-PGD on the
+    attack subset; the worst case (:mod:`advlib.worst_case`) and FGSM on the worst case's
+    stratified subset. ``eps`` is the attack's eps (for the wording).
     """
     missing = [f"{name}.{suffix}" for suffix in GOAL_SUFFIXES if f"{name}.{suffix}" not in values]
     if missing:
         raise ValueError(f"goal_checklist needs the measurements {', '.join(missing)}")
-    clean, fgsm, fgsm_subset, pgd, eot = (values[f"{name}.{suffix}"] for suffix in GOAL_SUFFIXES)
+    clean, fgsm, fgsm_subset, pgd, eot, worst, worst_fgsm = (values[f"{name}.{suffix}"] for suffix in GOAL_SUFFIXES)
     report_best = catalogue.report_value("final_student_noise.fgsm")
     return [
         GoalCondition(f"clean accuracy >= {CLEAN_GOAL:g}", clean, _at_least(clean, CLEAN_GOAL), True),
         GoalCondition(f"FGSM accuracy (eps = {eps:g}) > the report's best, {report_best:.3f}", fgsm, fgsm > report_best, True),
         GoalCondition(f"PGD accuracy within {FEW_POINTS:g} of FGSM accuracy (subset)", pgd, _at_least(pgd, fgsm_subset - FEW_POINTS), False),
         GoalCondition(f"EOT-PGD accuracy within {FEW_POINTS:g} of FGSM accuracy (subset)", eot, _at_least(eot, fgsm_subset - FEW_POINTS), False),
+        GoalCondition(f"worst-case accuracy > the report's best, {report_best:.3f} (stratified subset)", worst, worst > report_best, False),
+        GoalCondition(f"worst-case accuracy within {FEW_POINTS:g} of FGSM accuracy (stratified subset)", worst, _at_least(worst, worst_fgsm - FEW_POINTS), False),
     ]
 
 

@@ -29,7 +29,7 @@ DEFAULT_EPS_VALUES = (0.0, *AUDIT_EPS_VALUES)
 SWEEP_ATTACKS = ("fgsm", "pgd")
 # Bumped when the way a study is computed changes, so old entries are not read.
 STUDY_FORMAT = 1
-KINDS = ("sweep", "audit", "worst_case")
+KINDS = ("sweep", "audit", "worst_case", "worst_case_reference")
 # The ``subset`` parameter of a study that runs on every test image.
 WHOLE_TEST_SET = "whole test set"
 
@@ -72,7 +72,9 @@ def _prepare(kind, view, profile, options):
 
     options = dict(options)
     if kind == "worst_case":
-        return _prepare_worst_case(view, profile, options), [view.name]
+        from advlib import worst_case_studies
+
+        return worst_case_studies.parameters(view, profile, options), [view.name]
     validate.positive_int(options["pgd_steps"], "pgd_steps")
     options["eps_values"] = validate.eps_values(options["eps_values"], "eps_values")
     involved = [view.name]
@@ -107,24 +109,6 @@ def _prepare(kind, view, profile, options):
     return parameters, involved
 
 
-def _prepare_worst_case(view, profile, options):
-    from advlib import worst_case
-
-    for name in ("per_class", "steps", "queries", "target_classes", "eot_samples"):
-        validate.positive_int(options[name], name)
-    return dict(
-        options,
-        # The suite itself, so a changed suite is computed again.
-        suite=[[label, name, dict(attack_options)] for label, name, attack_options in worst_case.SUITE],
-        every_image=list(worst_case.EVERY_IMAGE),
-        temperature=view.temperature,
-        input_noise={"eps": view.noise, "seed": profile.seed} if view.noise is not None else None,
-        subset={"seed": profile.seed, "per_class": options["per_class"], "stratified": True},
-        attack_seed=profile.seed,
-        format=STUDY_FORMAT,
-    )
-
-
 def _study_key(kind, view, profile, parameters, involved):
     """``(key, description)``: the key names the kind and view and hashes everything that matters."""
     description = {
@@ -141,9 +125,7 @@ def _study(kind, view, profile, options, compute):
     parameters, involved = _prepare(kind, view, profile, options)
 
     def images(data):
-        if kind == "worst_case":
-            subset = _worst_case_subset(data, parameters)
-        elif parameters["subset"] == WHOLE_TEST_SET:
+        if parameters["subset"] == WHOLE_TEST_SET:
             return data.x_test, data.y_test, "test images"
         else:
             subset = measurements.attack_subset(data, profile)
@@ -195,50 +177,12 @@ def saved_study(kind, view, profile, parameters, involved, images, compute):
     return result
 
 
-# The arguments chapter 9, run_all and saved_chapter_study use (the functions' defaults).
-# The worst case runs on 250 test images per class, 2,500 in all: the 95% interval of an
-# accuracy is then at most ±0.0196 (advlib.worst_case.stratified_subset).
+# The arguments chapter 9, run_all and saved_chapter_study use (the functions' defaults);
+# the worst case's depend on the profile (advlib.worst_case_studies.options_for).
 CHAPTER_OPTIONS = {
     "sweep": dict(eps_values=DEFAULT_EPS_VALUES, attacks=SWEEP_ATTACKS, pgd_steps=10),
     "audit": dict(surrogate="surrogate", eps=None, eps_values=AUDIT_EPS_VALUES, pgd_steps=10, eot_samples=10),
-    "worst_case": dict(per_class=250, steps=100, queries=1000, target_classes=9, eot_samples=10),
 }
-
-
-def _worst_case_subset(data, parameters):
-    """The stratified subset of the worst case: ``per_class`` images of each class (fewer if a class has fewer)."""
-    import numpy as np
-
-    from advlib import worst_case
-
-    smallest = int(np.bincount(data.y_test).min())
-    per_class = min(parameters["subset"]["per_class"], smallest)
-    return worst_case.stratified_subset(data.y_test, per_class, seed=parameters["subset"]["seed"])
-
-
-def worst_case_study(view, profile, **options):
-    """The :func:`advlib.worst_case.evaluate` of ``view`` on a stratified test subset, computed once and saved.
-
-    ``options`` override :data:`CHAPTER_OPTIONS` ``["worst_case"]``: ``per_class``
-    (images per class), ``steps`` (APGD), ``queries`` (Square), ``target_classes``
-    (APGD-T), ``eot_samples`` (gradient draws per step for a view with input noise).
-    Returns a :class:`advlib.worst_case.WorstCase` at the profile's eps.
-    """
-    from advlib import worst_case
-
-    profile = registry.get_profile(profile)
-    options = dict(CHAPTER_OPTIONS["worst_case"], **options)
-
-    def compute(x, y, parameters):
-        model = experiments.build_view(view, profile)
-        result = worst_case.evaluate(
-            model, x, y, profile.eps, seed=profile.seed,
-            samples=parameters["eot_samples"] if view.noise is not None else 1,
-            steps=parameters["steps"], queries=parameters["queries"], target_classes=parameters["target_classes"],
-        )
-        return result.to_dict(), {}
-
-    return worst_case.WorstCase.from_dict(_study("worst_case", view, profile, options, compute))
 
 
 def eps_sweep(view, profile, **options):
@@ -364,5 +308,14 @@ def saved_chapter_study(kind, view, profile, saved=None):
     validate.one_of(kind, "kind", KINDS)
     profile = registry.get_profile(profile)
     saved = load_saved(profile) if saved is None else saved
-    parameters, involved = _prepare(kind, view, profile, CHAPTER_OPTIONS[kind])
+    if kind in ("worst_case", "worst_case_reference"):
+        from advlib import worst_case_studies
+
+        if kind == "worst_case":
+            parameters = worst_case_studies.parameters(view, profile, worst_case_studies.options_for(profile))
+        else:
+            parameters = worst_case_studies.reference_parameters(view, profile)
+        involved = [view.name]
+    else:
+        parameters, involved = _prepare(kind, view, profile, CHAPTER_OPTIONS[kind])
     return saved.get(_study_key(kind, view, profile, parameters, involved)[0])

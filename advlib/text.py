@@ -159,7 +159,8 @@ def candidate_phrase(name, checklist, values):
         f"{verdict}: it meets {met} of the {len(checklist)} conditions, with a clean accuracy of "
         f"{values[name + '.clean']:.4f}, FGSM accuracy {values[name + '.fgsm']:.4f} on the whole test set "
         f"({values[name + '.fgsm_subset']:.3f} on the subset), PGD {values[name + '.pgd']:.3f} and "
-        f"EOT-PGD {values[name + '.eot_pgd']:.3f} on the subset"
+        f"EOT-PGD {values[name + '.eot_pgd']:.3f} on the subset, and a worst case of "
+        f"{values[name + '.worst_case']:.3f} on the stratified subset (FGSM there {values[name + '.worst_case_fgsm']:.3f})"
     )
 
 

@@ -84,3 +84,26 @@ def test_table_renders_html_and_text_and_checks_widths():
     assert str(table).splitlines()[1] == "goal | ours | met?"
     with pytest.raises(ValueError, match="2 cells for 3 columns"):
         text.Table(["a", "b", "c"], [[1, 2]])
+
+
+def test_clean_vs_robust_draws_one_point_per_model_with_its_interval_and_the_goal_lines():
+    import matplotlib.pyplot as plt
+
+    from advlib.plots import robustness
+
+    points = {"a": (0.8, 0.5, (0.45, 0.55)), "b": (0.7, 0.2, (0.18, 0.23))}
+    figure = robustness.clean_vs_robust(points, clean_goal=0.8, robust_goal=0.598, highlight=("b",))
+    axis = figure.axes[0]
+    # One error bar per model, at its (clean, robust) point, spanning its interval.
+    bars = [container for container in axis.containers]
+    assert len(bars) == 2
+    for container, (clean, robust, (low, high)) in zip(bars, points.values()):
+        line, _, (segments,) = container.lines
+        np.testing.assert_allclose(line.get_xydata(), [[clean, robust]])
+        np.testing.assert_allclose(segments.get_segments()[0], [[clean, low], [clean, high]])
+    assert [text.get_text() for text in axis.texts] == ["a", "b"]
+    assert [line.get_xdata()[0] for line in axis.lines if line.get_linestyle() == "--"][:1] == [0.8]
+    assert axis.get_xlabel() == "clean accuracy" and axis.get_ylabel() == "worst-case accuracy"
+    plt.close(figure)
+    with pytest.raises(ValueError, match="at least one model"):
+        robustness.clean_vs_robust({})

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, data, evaluation, experiments, models, registry, reporting, store, strong_attacks, studies, text
+from advlib import attacks, audit, catalogue, data, evaluation, experiments, models, registry, reporting, store, strong_attacks, studies, text
 from advlib.registry import View
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
@@ -191,10 +191,10 @@ def test_the_full_report_joins_measurements_studies_and_expectations(environment
 
 
 def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(environment, monkeypatch):
-    from advlib import worst_case
+    from advlib import worst_case, worst_case_studies
 
     options = dict(steps=2, queries=5, target_classes=1, per_class=3)
-    first = studies.worst_case_study(View("baseline"), "test", **options)
+    first = worst_case_studies.worst_case_study(View("baseline"), "test", **options)
     # The test profile has 4 test images per class; 3 per class were asked for.
     assert first.size == 30
     assert 0.0 <= first.robust_accuracy <= min(first.attack_accuracy.values()) <= first.clean_accuracy
@@ -202,6 +202,37 @@ def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(
     entry = next(entry for entry in studies.load_saved("test").values() if entry["kind"] == "worst_case")
     assert entry["parameters"]["subset"] == {"seed": 0, "per_class": 3, "stratified": True}
     monkeypatch.setattr(worst_case, "evaluate", refuse)
-    assert studies.worst_case_study(View("baseline"), "test", **options) == first
+    assert worst_case_studies.worst_case_study(View("baseline"), "test", **options) == first
     with pytest.raises(AssertionError, match="computed again"):
-        studies.worst_case_study(View("baseline"), "test", **dict(options, steps=3))
+        worst_case_studies.worst_case_study(View("baseline"), "test", **dict(options, steps=3))
+
+
+def test_the_reference_attacks_run_on_the_worst_case_images_and_match_a_direct_run(environment, monkeypatch):
+    from advlib import attack_registry, evaluation, experiments, worst_case_studies
+
+    view = View("final_student", noise=registry.DEFAULT_NOISE)
+    found = worst_case_studies.reference_study(view, "test", per_class=2)
+    # The same stratified images, attacked here directly: FGSM is deterministic, so its
+    # accuracy on the noisy view differs only through the noise draws.
+    profile = registry.get_profile("test")
+    data = experiments.load_data(profile)
+    subset = worst_case_studies.subset_for(data, 2, profile.seed)
+    assert len(subset) == 20 and np.all(np.bincount(data.y_test[subset]) == 2)
+    deterministic = worst_case_studies.reference_study(View("baseline"), "test", per_class=2)
+    model = experiments.build_view(View("baseline"), profile)
+    x, y = data.x_test[subset], data.y_test[subset]
+    assert deterministic["clean"] == evaluation.accuracy(model, x, y)
+    assert deterministic["fgsm"] == evaluation.accuracy(model, attack_registry.run("fgsm", model, x, y, profile.eps), y)
+    assert deterministic["eot_pgd"] is None and found["eot_pgd"] is not None
+    monkeypatch.setattr(worst_case_studies.experiments, "build_view", refuse)
+    assert worst_case_studies.reference_study(View("baseline"), "test", per_class=2) == deterministic
+    entry = studies.saved_chapter_study("worst_case_reference", View("baseline"), "test")
+    assert entry is None, "per_class=2 is not the chapter's subset, so it is not the chapter's study"
+
+
+def test_report_fgsm_finds_the_report_number_of_each_view_and_none_where_it_gives_none():
+    assert catalogue.report_fgsm(View("baseline")) == catalogue.report_value("baseline.fgsm")
+    assert catalogue.report_fgsm(View("dd_student_t50", temperature=1.0)) == catalogue.report_value("dd_student_t1.fgsm")
+    assert catalogue.report_fgsm(View("final_student", noise=registry.DEFAULT_NOISE)) == catalogue.report_value("final_student_noise.fgsm")
+    assert catalogue.report_fgsm(View("final_student")) == catalogue.report_value("final_student.fgsm")
+    assert catalogue.report_fgsm(View("robust_fast_at")) is None

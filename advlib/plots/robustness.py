@@ -152,3 +152,33 @@ def audit_heatmap(status_by_model, symptoms, *, title=None, figsize=None):
         axis.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), title=None, figsize=(6.5, 4.6)):
+    """A scatter of robust accuracy against clean accuracy, one labelled point per model.
+
+    ``points``: ``{name: (clean, robust, (low, high))}``, accuracies in [0, 1] with the
+    95% interval of the robust one (drawn as a vertical bar). ``clean_goal`` and
+    ``robust_goal`` draw dashed lines; the goal is the region right of and above both.
+    Names in ``highlight`` are drawn in orange, the rest in blue.
+    """
+    if not points:
+        raise ValueError("points must hold at least one model")
+    figure, axis = plt.subplots(figsize=figsize)
+    for name, (clean, robust, (low, high)) in points.items():
+        color = COLORS["orange"] if name in highlight else COLORS["blue"]
+        axis.errorbar(clean, robust, yerr=[[robust - low], [high - robust]], fmt="o", color=color, capsize=3)
+        axis.annotate(name, (clean, robust), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    if clean_goal is not None:
+        axis.axvline(clean_goal, color=COLORS["black"], linestyle="--", linewidth=1, label=f"clean accuracy {clean_goal:g}")
+    if robust_goal is not None:
+        axis.axhline(robust_goal, color=COLORS["vermillion"], linestyle="--", linewidth=1, label=f"robust accuracy {robust_goal:g}")
+    if clean_goal is not None or robust_goal is not None:
+        axis.legend(loc="upper left", fontsize=8)
+    axis.set_xlabel("clean accuracy")
+    axis.set_ylabel("worst-case accuracy")
+    axis.grid(alpha=0.3)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure

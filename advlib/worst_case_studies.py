@@ -1,0 +1,153 @@
+"""Chapter 9's worst-case studies: :mod:`advlib.worst_case` on every view, computed once and saved.
+
+:func:`worst_case_study` runs the AutoAttack-style suite on a fixed, stratified subset of
+the test set (:func:`subset_for`); :func:`reference_study` runs the chapter's own attacks
+(FGSM, 10-step PGD and, for a random view, EOT-PGD) on the same images, so the two can
+be compared image set for image set. Both are saved in ``studies.json`` like the sweeps
+and audits of :mod:`advlib.studies`, under keys that hash every parameter and model.
+
+On the full profile the subset has 250 images of each class, 2,500 in all: the 95%
+Wilson interval of an accuracy near 0.5 is then at most ±0.0196, so every worst-case
+number is known to within ±0.02. The quick and test profiles exist to run the code in
+minutes; they use :data:`SMALL_PROFILE_OPTIONS`, and their numbers are no evaluation.
+"""
+
+import time
+
+from advlib import experiments, registry, studies, validate
+
+# The full profile's suite options: AutoAttack's 100 APGD steps and 9 target classes,
+# 1,000 Square queries (AutoAttack uses 5,000; our CPU budget), 10 EOT draws per step.
+FULL_OPTIONS = dict(per_class=250, steps=100, queries=1000, target_classes=9, eot_samples=10)
+# Every other profile: a few images and steps, enough to exercise each attack.
+SMALL_PROFILE_OPTIONS = dict(per_class=20, steps=10, queries=100, target_classes=3, eot_samples=2)
+# The chapter's reference attacks on the worst-case subset (as its audits run them).
+REFERENCE_OPTIONS = dict(pgd_steps=10, eot_samples=10)
+
+
+def options_for(profile):
+    """The worst-case options of ``profile``: :data:`FULL_OPTIONS` on full, else :data:`SMALL_PROFILE_OPTIONS`."""
+    profile = registry.get_profile(profile)
+    return dict(FULL_OPTIONS if profile.name == "full" else SMALL_PROFILE_OPTIONS)
+
+
+def parameters(view, profile, options):
+    """Check ``options`` and return everything besides the weights that determines a worst case."""
+    from advlib import worst_case
+
+    for name in ("per_class", "steps", "queries", "target_classes", "eot_samples"):
+        validate.positive_int(options[name], name)
+    return dict(
+        options,
+        # The suite itself, so a changed suite is computed again.
+        suite=[[label, name, dict(attack_options)] for label, name, attack_options in worst_case.SUITE],
+        every_image=list(worst_case.EVERY_IMAGE),
+        temperature=view.temperature,
+        input_noise={"eps": view.noise, "seed": profile.seed} if view.noise is not None else None,
+        subset={"seed": profile.seed, "per_class": options["per_class"], "stratified": True},
+        attack_seed=profile.seed,
+        format=studies.STUDY_FORMAT,
+    )
+
+
+def subset_for(data, per_class, seed):
+    """Sorted test indices: ``per_class`` images of each class (all of the smallest class if it has fewer)."""
+    import numpy as np
+
+    from advlib import worst_case
+
+    smallest = int(np.bincount(data.y_test).min())
+    return worst_case.stratified_subset(data.y_test, min(per_class, smallest), seed=seed)
+
+
+def _images(parameters):
+    def images(data):
+        subset = subset_for(data, parameters["subset"]["per_class"], parameters["subset"]["seed"])
+        return data.x_test[subset], data.y_test[subset], "test images (stratified)"
+
+    return images
+
+
+def worst_case_study(view, profile, **options):
+    """The :func:`advlib.worst_case.evaluate` of ``view`` on the stratified subset, computed once and saved.
+
+    ``options`` override :func:`options_for`: ``per_class`` (images per class), ``steps``
+    (APGD), ``queries`` (Square), ``target_classes`` (APGD-T), ``eot_samples`` (gradient
+    draws per step for a view with input noise). Returns a
+    :class:`advlib.worst_case.WorstCase` at the profile's eps.
+    """
+    from advlib import worst_case
+
+    profile = registry.get_profile(profile)
+    chosen = parameters(view, profile, dict(options_for(profile), **options))
+
+    def compute(x, y, parameters):
+        model = experiments.build_view(view, profile)
+        result = worst_case.evaluate(
+            model, x, y, profile.eps, seed=profile.seed,
+            samples=parameters["eot_samples"] if view.noise is not None else 1,
+            steps=parameters["steps"], queries=parameters["queries"], target_classes=parameters["target_classes"],
+        )
+        return result.to_dict(), {}
+
+    entry = studies.saved_study("worst_case", view, profile, chosen, [view.name], _images(chosen), compute)
+    return worst_case.WorstCase.from_dict(entry)
+
+
+def reference_parameters(view, profile, per_class=None):
+    """Everything besides the weights that determines :func:`reference_study`'s result."""
+    profile = registry.get_profile(profile)
+    per_class = options_for(profile)["per_class"] if per_class is None else validate.positive_int(per_class, "per_class")
+    return dict(
+        REFERENCE_OPTIONS,
+        temperature=view.temperature,
+        input_noise={"eps": view.noise, "seed": profile.seed} if view.noise is not None else None,
+        subset={"seed": profile.seed, "per_class": per_class, "stratified": True},
+        attack_seed=profile.seed,
+        format=studies.STUDY_FORMAT,
+    )
+
+
+def reference_study(view, profile, per_class=None):
+    """Clean, FGSM, PGD and (for a view with input noise) EOT-PGD accuracy on the worst-case subset.
+
+    The attacks and their settings are chapter 9's (:data:`REFERENCE_OPTIONS`: 10 PGD
+    steps from a random start, 10 noise draws per EOT step), at the profile's eps and seed.
+    Returns ``{"clean", "fgsm", "pgd", "eot_pgd"}`` accuracies in [0, 1] (``eot_pgd`` is
+    None for a deterministic view), computed once and saved.
+    """
+    from advlib import attack_registry, evaluation
+
+    profile = registry.get_profile(profile)
+    chosen = reference_parameters(view, profile, per_class)
+
+    def compute(x, y, parameters):
+        model = experiments.build_view(view, profile)
+        eps, seed = profile.eps, profile.seed
+        result = {"clean": evaluation.accuracy(model, x, y)}
+        result["fgsm"] = evaluation.accuracy(model, attack_registry.run("fgsm", model, x, y, eps, seed=seed), y)
+        x_pgd = attack_registry.run("pgd", model, x, y, eps, steps=parameters["pgd_steps"], seed=seed)
+        result["pgd"] = evaluation.accuracy(model, x_pgd, y)
+        result["eot_pgd"] = None
+        if view.noise is not None:
+            x_eot = attack_registry.run(
+                "eot_pgd", model, x, y, eps, steps=parameters["pgd_steps"], samples=parameters["eot_samples"], seed=seed
+            )
+            result["eot_pgd"] = evaluation.accuracy(model, x_eot, y)
+        return result, {}
+
+    return studies.saved_study("worst_case_reference", view, profile, chosen, [view.name], _images(chosen), compute)
+
+
+def run_all(profile, *, verbose=True):
+    """The worst case and the reference attacks of every view chapter 9 audits, computed or loaded.
+
+    Returns ``{label: (WorstCase, reference dict)}`` in chapter order.
+    """
+    profile = registry.get_profile(profile)
+    found, started = {}, time.time()
+    for index, view in enumerate(registry.audit_views(), start=1):
+        if verbose:
+            print(f"== worst case {index} of {len(registry.audit_views())}: {view.label}; elapsed {time.time() - started:.0f} s", flush=True)
+        found[view.label] = (worst_case_study(view, profile), reference_study(view, profile))
+    return found
