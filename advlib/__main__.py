@@ -21,7 +21,7 @@ def _format_seconds(seconds):
 
 
 def reproduce(profile, only):
-    from advlib import analyses, data, experiments, measurements, registry, reporting, store, studies, text
+    from advlib import analyses, data, experiments, measurements, registry, reporting, store, studies, text, worst_case_studies
 
     names = registry.models_needed(only or list(registry.MODELS))
     print(text.describe_profile(profile, data.describe_source()), flush=True)
@@ -48,6 +48,9 @@ def reproduce(profile, only):
         studies.run_all(profile)
         # The gradient norms and imitation that chapters 4 to 7 show, over whole data sets.
         analyses.run_all(profile)
+        # The worst case of every audited view: on full, from minutes to hours per model.
+        print("== worst cases (AutoAttack-style suite)", flush=True)
+        worst_case_studies.run_all(profile)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(reporting.format_report(profile))
 

@@ -140,13 +140,26 @@ def format_studies(profile):
             for value, width in zip(report.summary().values(), (8, 8, 8, 8, 9, 10, 8))
         )
         lines.append(f"{view.label:<36}{cells}  {', '.join(report.flags) or 'none'}")
+    lines += ["", f"Worst case over the AutoAttack-style suite at eps = {profile.eps:g} (stratified subset)",
+              f"{'model':<36}{'clean':>8}{'FGSM':>8}{'PGD':>8}{'EOT':>8}{'worst':>8}  95% interval"]
+    for view in registry.audit_views():
+        result, reference = lookup("worst_case", view), lookup("worst_case_reference", view)
+        if result is None or reference is None:
+            lines.append(f"{view.label:<36}{'missing':>8}")
+            continue
+        eot = "-" if reference["eot_pgd"] is None else f"{reference['eot_pgd']:.3f}"
+        low, high = result["interval"]
+        lines.append(
+            f"{view.label:<36}{result['clean_accuracy']:>8.3f}{reference['fgsm']:>8.3f}{reference['pgd']:>8.3f}{eot:>8}"
+            f"{result['robust_accuracy']:>8.3f}  {low:.3f}-{high:.3f}"
+        )
     size_text = " and ".join(str(size) for size in sorted(sizes)) or "no"
     lines += ["", f"Attacks ran on {size_text} test images (a seeded subset); saved in {profile.name}/studies.json of the results folder."]
     if missing:
         lines.append(f"{len(missing)} studies missing; run: python -m advlib reproduce --profile {profile.name}")
     else:
-        lines.append(f"All {len(registry.sweep_views()) + len(registry.audit_views())} studies present.")
+        lines.append(f"All {len(registry.sweep_views()) + 3 * len(registry.audit_views())} studies present.")
     # The heading names the data the studies shown were computed on, known only now.
     source = text.data_sources(shown)
-    heading = f"Beyond the report: eps sweeps and masking audits ({text.describe_profile(profile, source)})"
+    heading = f"Beyond the report: eps sweeps, masking audits and worst cases ({text.describe_profile(profile, source)})"
     return "\n".join([heading, ""] + lines)

@@ -153,14 +153,23 @@ def candidate_phrase(name, checklist, values):
     four decimals (10,000 images on full), so that a value just below a bar never prints
     as equal to it; subset accuracies get three.
     """
-    met = sum(condition.met for condition in checklist)
-    verdict = "meets the goal" if met == len(checklist) else "does not meet the goal"
+    met = sum(condition.met is True for condition in checklist)
+    unchecked = sum(condition.met is None for condition in checklist)
+    failed = len(checklist) - met - unchecked
+    if unchecked and not failed:
+        verdict = f"is not judged yet ({unchecked} conditions wait for its worst case)"
+    else:
+        verdict = "meets the goal" if met == len(checklist) else "does not meet the goal"
+    worst = values[name + ".worst_case"]
+    worst_text = (
+        "no worst case yet" if worst is None else
+        f"a worst case of {worst:.3f} on the stratified subset (FGSM there {values[name + '.worst_case_fgsm']:.3f})"
+    )
     return (
         f"{verdict}: it meets {met} of the {len(checklist)} conditions, with a clean accuracy of "
         f"{values[name + '.clean']:.4f}, FGSM accuracy {values[name + '.fgsm']:.4f} on the whole test set "
         f"({values[name + '.fgsm_subset']:.3f} on the subset), PGD {values[name + '.pgd']:.3f} and "
-        f"EOT-PGD {values[name + '.eot_pgd']:.3f} on the subset, and a worst case of "
-        f"{values[name + '.worst_case']:.3f} on the stratified subset (FGSM there {values[name + '.worst_case_fgsm']:.3f})"
+        f"EOT-PGD {values[name + '.eot_pgd']:.3f} on the subset, and {worst_text}"
     )
 
 

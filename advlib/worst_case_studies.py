@@ -10,6 +10,11 @@ On the full profile the subset has 250 images of each class, 2,500 in all: the 9
 Wilson interval of an accuracy near 0.5 is then at most ±0.0196, so every worst-case
 number is known to within ±0.02. The quick and test profiles exist to run the code in
 minutes; they use :data:`SMALL_PROFILE_OPTIONS`, and their numbers are no evaluation.
+
+A full-profile worst case takes from twenty minutes to a few hours of 2-core CPU per
+model, so chapter 9 computes it only where it is cheap (:func:`chapter_results`); on the
+full profile it reads the shipped or saved studies, and ``python -m advlib reproduce``
+computes the missing ones.
 """
 
 import time
@@ -137,6 +142,34 @@ def reference_study(view, profile, per_class=None):
         return result, {}
 
     return studies.saved_study("worst_case_reference", view, profile, chosen, [view.name], _images(chosen), compute)
+
+
+def computes_in_chapter(profile):
+    """Whether chapter 9 computes missing worst cases itself: on every profile but full."""
+    return registry.get_profile(profile).name != "full"
+
+
+def chapter_results(profile):
+    """``(found, missing)``: ``{label: (WorstCase, reference)}`` of chapter 9's views, and the labels without one.
+
+    On a profile where :func:`computes_in_chapter` is true every view is computed or
+    loaded, so ``missing`` is empty; on full only saved studies are read.
+    """
+    from advlib import worst_case
+
+    profile = registry.get_profile(profile)
+    if computes_in_chapter(profile):
+        return run_all(profile, verbose=False), []
+    saved = studies.load_saved(profile)
+    found, missing = {}, []
+    for view in registry.audit_views():
+        result = studies.saved_chapter_study("worst_case", view, profile, saved)
+        reference = studies.saved_chapter_study("worst_case_reference", view, profile, saved)
+        if result is None or reference is None:
+            missing.append(view.label)
+        else:
+            found[view.label] = (worst_case.WorstCase.from_dict(result["result"]), reference["result"])
+    return found, missing
 
 
 def run_all(profile, *, verbose=True):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib import catalogue, expectations
+from advlib import catalogue, expectations, text
 from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -200,5 +200,15 @@ def test_the_goal_checklist_applies_each_condition_at_its_bar():
     assert not gap[5].whole_test_set and gap[5].value == 0.60
     low = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.61, pgd=0.56, clean=0.7999), 0.01)
     assert [condition.met for condition in low][0] is False
+    # A worst case not computed yet leaves its two conditions unchecked, and the goal unmet.
+    pending = expectations.goal_checklist("robust_fast_at", _candidate(fgsm=0.61, pgd=0.56, worst=None, worst_fgsm=None), 0.01)
+    assert [condition.met for condition in pending] == [True, True, True, True, None, None]
+    assert not expectations.goal_met(pending)
+    values = _candidate(fgsm=0.61, pgd=0.56, worst=None, worst_fgsm=None)
+    assert text.candidate_phrase("robust_fast_at", pending, values).startswith("is not judged yet (2 conditions wait")
+    assert "no worst case yet" in text.candidate_phrase("robust_fast_at", pending, values)
+    done = dict(values, **{"robust_fast_at.worst_case": 0.5, "robust_fast_at.worst_case_fgsm": 0.62})
+    checked = expectations.goal_checklist("robust_fast_at", done, 0.01)
+    assert text.candidate_phrase("robust_fast_at", checked, done).startswith("does not meet the goal: it meets 4 of the 6")
     with pytest.raises(ValueError, match="robust_fast_at.pgd"):
         expectations.goal_checklist("robust_fast_at", {"robust_fast_at.clean": 0.8}, 0.01)

@@ -49,6 +49,15 @@ def test_every_identity_is_pinned():
             for view in views:
                 parameters, involved = studies._prepare(kind, view, registry.get_profile(profile), studies.CHAPTER_OPTIONS[kind])
                 keys[f"{kind} {view.label}"] = studies._study_key(kind, view, registry.get_profile(profile), parameters, involved)[0]
+        from advlib import worst_case_studies
+
+        for view in registry.audit_views():
+            chosen = registry.get_profile(profile)
+            for kind, parameters in (
+                ("worst_case", worst_case_studies.parameters(view, chosen, worst_case_studies.options_for(chosen))),
+                ("worst_case_reference", worst_case_studies.reference_parameters(view, chosen)),
+            ):
+                keys[f"{kind} {view.label}"] = studies._study_key(kind, view, chosen, parameters, [view.name])[0]
         assert keys == pinned[profile]["studies"]
 
 
