@@ -154,7 +154,8 @@ def test_bad_arguments_get_a_clear_error_before_any_work(environment, monkeypatc
 
 def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, monkeypatch):
     report_text = reporting.format_studies("test")
-    views = len(registry.sweep_views()) + len(registry.audit_views())
+    # A sweep per swept view; an audit, a worst case and its reference attacks per audited view.
+    views = len(registry.sweep_views()) + 3 * len(registry.audit_views())
     assert f"{views} studies missing" in report_text and "python -m advlib reproduce --profile test" in report_text
     assert report_text.splitlines()[0].endswith("data: nothing saved yet)")
     # A saved chapter study appears, with its numbers, and no longer counts as missing.
@@ -166,6 +167,16 @@ def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, 
     assert registry.get_profile("test").name in report_text
     # Now the heading names the data that study was computed on.
     assert report_text.splitlines()[0].endswith(f"data: {text.source_kind(data.describe_source())})")
+    # A worst case shows once both it and its reference attacks are saved.
+    from advlib import worst_case_studies
+
+    worst = worst_case_studies.worst_case_study(View("baseline"), "test")
+    reference = worst_case_studies.reference_study(View("baseline"), "test")
+    report_text = reporting.format_studies("test")
+    assert f"{views - 3} studies missing" in report_text
+    section = report_text[report_text.index("Worst case over the AutoAttack-style suite"):]
+    row = next(line for line in section.splitlines() if line.startswith("baseline "))
+    assert row.split()[1:6] == [f"{worst.clean_accuracy:.3f}", f"{reference['fgsm']:.3f}", f"{reference['pgd']:.3f}", "-", f"{worst.robust_accuracy:.3f}"]
 
 
 def test_the_chapter_views_skip_the_seed_copies_and_view_the_student_at_t1():
