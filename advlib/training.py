@@ -236,23 +236,40 @@ def train_per_epoch_at(x, y, config, *, temperature=1.0, **fit_arguments):
 
 
 class FastAdversarialTrainer(keras.Model):
-    """Trains ``model`` on FGSM examples with a random start made for every batch.
+    """Trains ``model`` on adversarial examples made from a random start for every batch.
 
     "Fast" adversarial training (Wong, Rice & Kolter, 2020): for each batch, start at a
-    uniform random point of the L-inf ball of radius ``eps``, take one signed gradient
-    step of ``step_size``, project back into the ball and into [0, 1], and train on the
-    result. Unlike the report's recipes, the examples always attack the current weights.
-    Calling the trainer calls ``model``, so evaluation and checkpoints see the same weights.
+    uniform random point of the L-inf ball of radius ``eps``, take ``attack_steps`` signed
+    gradient steps of ``step_size`` (one: FGSM from a random start; more: PGD training as
+    in Madry et al. 2018), projecting back into the ball and into [0, 1] after each, and
+    train on the result. Unlike the report's recipes, the examples always attack the
+    current weights. Calling the trainer calls ``model``, so evaluation and checkpoints
+    see the same weights.
+
+    With ``ema_decay`` (in (0, 1)) the trainer also keeps an exponential moving average of
+    every weight of ``model`` (batch-norm statistics too), updated after each step as
+    ``average = decay * average + (1 - decay) * weight``; :meth:`averaged_weights` returns
+    it. The averages are weights of the trainer, so checkpoints keep them.
     """
 
-    def __init__(self, model, eps, step_size, seed=None, **kwargs):
+    def __init__(self, model, eps, step_size, seed=None, *, attack_steps=1, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         if not eps > 0 or not step_size > 0:
             raise ValueError(f"eps and step_size must be positive, got {eps!r} and {step_size!r}")
+        if isinstance(attack_steps, bool) or not isinstance(attack_steps, int) or attack_steps < 1:
+            raise ValueError(f"attack_steps must be an integer >= 1, got {attack_steps!r}")
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must lie in (0, 1) or be None, got {ema_decay!r}")
         self.model = model
         self.eps = float(eps)
         self.step_size = float(step_size)
+        self.attack_steps = attack_steps
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.averages = [] if ema_decay is None else [
+            keras.Variable(weight.numpy(), trainable=False, name=f"average_{index}")
+            for index, weight in enumerate(model.weights)
+        ]
         # The wrapped model is built already; mark the trainer built so it can be saved.
         self.built = True
 
@@ -262,23 +279,33 @@ class FastAdversarialTrainer(keras.Model):
     def _adversarial_batch(self, images, labels):
         start = images + keras.random.uniform(tf.shape(images), -self.eps, self.eps, seed=self.seed_generator)
         # The random start may leave [0, 1]; the model is never shown impossible pixels.
-        start = tf.clip_by_value(start, 0.0, 1.0)
-        with tf.GradientTape() as tape:
-            tape.watch(start)
-            loss = self.compute_loss(y=labels, y_pred=self.model(start, training=True))
-        step = start + self.step_size * tf.sign(tape.gradient(loss, start))
-        # Project back into the eps-ball around the clean images, then into [0, 1].
-        step = tf.clip_by_value(step, images - self.eps, images + self.eps)
-        return tf.stop_gradient(tf.clip_by_value(step, 0.0, 1.0))
+        return self._attack_from(tf.clip_by_value(start, 0.0, 1.0), images, labels)
+
+    def _attack_from(self, start, images, labels):
+        """``attack_steps`` projected signed-gradient steps from ``start`` around ``images``."""
+        adversarial = start
+        for _ in range(self.attack_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(adversarial)
+                loss = self.compute_loss(y=labels, y_pred=self.model(adversarial, training=True))
+            step = adversarial + self.step_size * tf.sign(tape.gradient(loss, adversarial))
+            # Project back into the eps-ball around the clean images, then into [0, 1].
+            step = tf.clip_by_value(step, images - self.eps, images + self.eps)
+            adversarial = tf.clip_by_value(step, 0.0, 1.0)
+        return tf.stop_gradient(adversarial)
 
     def train_step(self, data):
-        images, labels = data
+        # fit passes (images, labels); train_on_batch adds a sample weight (unused).
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         adversarial = self._adversarial_batch(images, labels)
         with tf.GradientTape() as tape:
             predictions = self.model(adversarial, training=True)
             loss = self.compute_loss(y=labels, y_pred=predictions)
         variables = self.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
+        if self.ema_decay is not None:
+            for average, weight in zip(self.averages, self.model.weights):
+                average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * weight)
         for metric in self.metrics:
             if metric.name == "loss":
                 metric.update_state(loss)
@@ -286,12 +313,21 @@ class FastAdversarialTrainer(keras.Model):
                 metric.update_state(labels, predictions)
         return {metric.name: metric.result() for metric in self.metrics}
 
+    def averaged_weights(self):
+        """The moving averages as arrays, in the order of ``model.get_weights()``; ``ValueError`` without ``ema_decay``."""
+        if self.ema_decay is None:
+            raise ValueError("this trainer keeps no averages: pass ema_decay= to keep them")
+        return [average.numpy() for average in self.averages]
+
 
 def train_robust_fast_at(
-    x, y, config, *, temperature=1.0, train_eps=None, step_factor=1.25, initial_weights=None, **fit_arguments
+    x, y, config, *, temperature=1.0, train_eps=None, step_factor=1.25, attack_steps=1, ema_decay=None,
+    initial_weights=None, **fit_arguments
 ):
     """Fast adversarial training at ``train_eps`` (default ``config.eps``), step ``step_factor * train_eps``.
 
+    ``attack_steps`` > 1 makes it PGD training (each step ``step_factor * train_eps``);
+    ``ema_decay`` returns the moving average of the weights instead of the last ones.
     ``initial_weights`` (a list of arrays from ``model.get_weights()`` of the same CNN)
     starts from a trained model instead of a random initialisation; a checkpoint, when
     there is one, still wins. Returns ``(model, history)``, ``model`` the plain CNN.
@@ -305,8 +341,12 @@ def train_robust_fast_at(
                 "pass get_weights() of a model built by advlib.models.build_cnn"
             )
         model.set_weights(initial_weights)
-    trainer = FastAdversarialTrainer(model, train_eps, step_factor * train_eps, seed=config.seed)
+    trainer = FastAdversarialTrainer(
+        model, train_eps, step_factor * train_eps, seed=config.seed, attack_steps=attack_steps, ema_decay=ema_decay
+    )
     history = fit(trainer, lambda epoch, model: (x, one_hot(y)), config, epoch_size=len(x), **fit_arguments)
+    if ema_decay is not None:
+        model.set_weights(trainer.averaged_weights())
     return model, history
 
 

@@ -1,6 +1,7 @@
 """Training recipes and distillation: data pipeline, soft labels, checkpoints."""
 
 import numpy as np
+import tensorflow as tf
 import pytest
 
 from advlib import attacks, distillation, models, training
@@ -203,3 +204,73 @@ def test_fast_adversarial_training_can_start_from_given_weights(small_data):
             assert np.max(np.abs(trained.numpy() - other.numpy())) > 1e-3
     with pytest.raises(ValueError, match="initial_weights has 1 arrays"):
         training.train_robust_fast_at(x, y, config, initial_weights=[np.zeros(3)], verbose=0)
+
+
+def _two_class_trainer(attack_steps=1, ema_decay=None, eps=0.05, step_size=0.02):
+    import keras
+
+    from tests.test_attacks import linear_softmax_model
+
+    rng = np.random.default_rng(5)
+    weights, bias = rng.normal(size=(48, 2)), np.zeros(2)
+    model = linear_softmax_model(weights, bias)
+    trainer = training.FastAdversarialTrainer(model, eps=eps, step_size=step_size, seed=0, attack_steps=attack_steps, ema_decay=ema_decay)
+    trainer.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy")
+    return trainer, weights
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_pgd_training_takes_attack_steps_projected_steps_along_the_closed_form_gradient_sign(steps):
+    eps, step_size = 0.05, 0.02
+    trainer, weights = _two_class_trainer(attack_steps=steps, eps=eps, step_size=step_size)
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0.0, 1.0, size=(16, 4, 4, 3)).astype(np.float32)
+    start = np.clip(x + rng.uniform(-eps, eps, size=x.shape), 0.0, 1.0).astype(np.float32)
+    labels = training.one_hot(np.zeros(16, dtype=int), num_classes=2)
+    # For true class 0 the cross-entropy's input gradient is p_1 (w_1 - w_0): its sign is
+    # that of w_1 - w_0 at every point, so each step adds step_size * that sign.
+    direction = np.sign(weights[:, 1] - weights[:, 0]).reshape(4, 4, 3).astype(np.float32)
+    expected = start
+    for _ in range(steps):
+        expected = np.clip(np.clip(expected + step_size * direction, x - eps, x + eps), 0.0, 1.0)
+    found = trainer._attack_from(tf.constant(start), tf.constant(x), tf.constant(labels)).numpy()
+    np.testing.assert_allclose(found, expected, atol=1e-6)
+    # Three steps move further than one: the fixture tells the two apart.
+    one_step = np.clip(np.clip(start + step_size * direction, x - eps, x + eps), 0.0, 1.0)
+    assert np.allclose(found, one_step, atol=1e-6) == (steps == 1)
+
+
+def test_the_moving_average_follows_every_step_of_the_weights():
+    decay = 0.9
+    trainer, _ = _two_class_trainer(ema_decay=decay)
+    model = trainer.model
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0.0, 1.0, size=(8, 4, 4, 3)).astype(np.float32)
+    y = training.one_hot(rng.integers(0, 2, size=8), num_classes=2)
+    expected = [weight.copy() for weight in model.get_weights()]
+    np.testing.assert_array_equal(trainer.averaged_weights()[0], expected[0])
+    for _ in range(4):
+        trainer.train_on_batch(x, y)
+        # The average, recomputed here from the weights after each step.
+        expected = [decay * average + (1 - decay) * weight for average, weight in zip(expected, model.get_weights())]
+    for found, wanted in zip(trainer.averaged_weights(), expected):
+        np.testing.assert_allclose(found, wanted, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(trainer.averaged_weights()[0], model.get_weights()[0])
+    with pytest.raises(ValueError, match="ema_decay"):
+        _two_class_trainer(ema_decay=1.0)
+    with pytest.raises(ValueError, match="keeps no averages"):
+        _two_class_trainer()[0].averaged_weights()
+    with pytest.raises(ValueError, match="attack_steps"):
+        _two_class_trainer(attack_steps=0)
+
+
+def test_fast_adversarial_training_with_averaging_returns_the_averaged_weights_and_resumes_them(small_data, tmp_path):
+    x, y = small_data
+    model, _ = training.train_robust_fast_at(x, y, CONFIG, ema_decay=0.5, checkpoint_dir=tmp_path, verbose=0)
+    plain, _ = training.train_robust_fast_at(x, y, CONFIG, verbose=0)
+    # Same seed, same steps: only the returned weights differ (the average, not the last).
+    assert any(not np.allclose(a, b) for a, b in zip(model.get_weights(), plain.get_weights()))
+    # The averages live in the checkpoint: a finished run loads them back unchanged.
+    again, _ = training.train_robust_fast_at(x, y, CONFIG, ema_decay=0.5, checkpoint_dir=tmp_path, verbose=0)
+    for ours, theirs in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
