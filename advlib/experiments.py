@@ -11,6 +11,7 @@ Every function takes the profile chosen at the edge (a name or
 :class:`advlib.registry.Profile`); none reads ``$ADVLIB_PROFILE``.
 """
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,6 +98,11 @@ def _train_and_save(spec, profile, verbose):
         validation_data=(dataset.x_test, training.one_hot(dataset.y_test)),
         verbose=verbose,
     )
+    if spec.holdout:
+        # Train without the held-out images and watch them, never the test set, while training.
+        kept, held_out = holdout_indices(dataset, profile)
+        fit_arguments["validation_data"] = (dataset.x_train[held_out], training.one_hot(dataset.y_train[held_out]))
+        dataset = dataclasses.replace(dataset, x_train=dataset.x_train[kept], y_train=dataset.y_train[kept])
     if spec.recipe == "student":
         labels = distillation.soft_labels(teacher, dataset.x_train, spec.temperature)
         model, history = distillation.train_student(
@@ -126,6 +132,17 @@ def _train_and_save(spec, profile, verbose):
     store.save_model(models.clone_weights_only(model), record, spec.name, profile)
     print(f"Saved {store.model_id(spec.name, profile)} (test accuracy {record['metrics']['test_accuracy']:.3f})")
     return model
+
+
+def holdout_indices(dataset, profile):
+    """``(kept, held_out)``: sorted training indices; ``held_out`` has :func:`advlib.registry.holdout_per_class` per class."""
+    import numpy as np
+
+    from advlib import worst_case
+
+    held_out = worst_case.stratified_subset(dataset.y_train, registry.holdout_per_class(profile), seed=registry.get_profile(profile).seed)
+    kept = np.setdiff1d(np.arange(len(dataset.y_train)), held_out)
+    return kept, held_out
 
 
 def build_view(view, profile, model=None):

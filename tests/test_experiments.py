@@ -162,6 +162,35 @@ def test_a_warm_started_model_receives_the_trained_weights_it_continues(environm
     assert record["config"]["start_from"]["config_hash"] == registry.model_hash("robust_fast_at_long", "test")
 
 
+def test_a_defence_candidate_never_trains_on_its_holdout_and_watches_it_instead_of_the_test_set(environment, monkeypatch):
+    from advlib import training
+
+    received = {}
+    real_recipe = training.RECIPES["robust_fast_at"]
+
+    def recording_recipe(x, y, config, **keywords):
+        received.update(x=x, y=y, validation=keywords["validation_data"], keywords=keywords)
+        return real_recipe(x, y, config, **keywords)
+
+    monkeypatch.setitem(training.RECIPES, "robust_fast_at", recording_recipe)
+    name = registry.DEFENCE_CANDIDATES[0]
+    experiments.load_or_train(name, "test", verbose=0)
+    dataset = experiments.load_data("test")
+    per_class = registry.holdout_per_class("test")
+    x_validation, y_validation = received["validation"]
+    # The held-out images: per_class of each class, from the training set, none trained on.
+    assert np.all(np.bincount(y_validation.argmax(axis=1)) == per_class)
+    assert len(received["x"]) + len(x_validation) == len(dataset.x_train)
+    trained = {image.tobytes() for image in received["x"]}
+    assert not any(image.tobytes() in trained for image in x_validation)
+    assert not any(np.array_equal(x_validation[:1], dataset.x_test[i : i + 1]) for i in range(len(dataset.x_test)))
+    assert received["keywords"]["ema_decay"] == dict(registry.MODELS[name].options)["ema_decay"]
+    record = store.load_record(name, "test")
+    assert record["config"]["holdout"] == {"per_class": per_class, "seed": 0}
+    assert record["train_size"] == len(received["x"])
+    assert name not in registry.MAIN_MODELS
+
+
 def test_views_are_built_on_the_same_weights(environment):
     from advlib import evaluation, models
 

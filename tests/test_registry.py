@@ -111,7 +111,8 @@ def test_seed_copies_differ_from_their_recipe_only_in_seed_and_epochs():
     copies = registry.SEED_COPIES
     assert len(copies) == 9 and list(registry.MODELS)[-9:] == list(copies)
     assert set(registry.MAIN_MODELS).isdisjoint(copies)
-    assert len(registry.MAIN_MODELS) + len(copies) == len(registry.MODELS)
+    assert len(registry.MAIN_MODELS) + len(copies) + len(registry.DEFENCE_CANDIDATES) == len(registry.MODELS)
+    assert set(registry.MAIN_MODELS).isdisjoint(registry.DEFENCE_CANDIDATES) and registry.DEFENCE_CANDIDATES
     # A quarter of the profile's epochs, at least one: 20 -> 5, 8 -> 2, 3 -> 1.
     for profile, epochs in {"full": 5, "quick": 2, "test": 1}.items():
         assert len({registry.model_hash(name, profile) for name in copies}) == 9
