@@ -610,6 +610,22 @@ MUTATIONS = [
         tests=['tests/test_training.py'],
     ),
     dict(
+        id='defence-validates-on-trained-images',
+        file='advlib/defence.py',
+        original='    _, held_out = experiments.holdout_indices(data, profile)',
+        replacement='    held_out, _ = experiments.holdout_indices(data, profile)',
+        description='the defence candidates are compared on images they trained on',
+        tests=['tests/test_defence.py'],
+    ),
+    dict(
+        id='defence-choose-ignores-clean-goal',
+        file='advlib/defence.py',
+        original='    pool = qualified or results',
+        replacement='    pool = results',
+        description='the chosen defence may miss the clean-accuracy goal when another candidate reaches it',
+        tests=['tests/test_defence.py'],
+    ),
+    dict(
         id='pgd-training-takes-one-step',
         file='advlib/training.py',
         original='        for _ in range(self.attack_steps):',
