@@ -102,6 +102,12 @@ def test_clean_vs_robust_draws_one_point_per_model_with_its_interval_and_the_goa
         np.testing.assert_allclose(line.get_xydata(), [[clean, robust]])
         np.testing.assert_allclose(segments.get_segments()[0], [[clean, low], [clean, high]])
     assert [text.get_text() for text in axis.texts] == ["a", "b"]
+    plt.close(figure)
+    quiet = robustness.clean_vs_robust(points, annotate=("b",))
+    assert [text.get_text() for text in quiet.axes[0].texts] == ["b"] and len(quiet.axes[0].containers) == 2
+    plt.close(quiet)
+    figure = robustness.clean_vs_robust(points, clean_goal=0.8, robust_goal=0.598, highlight=("b",))
+    axis = figure.axes[0]
     assert [line.get_xdata()[0] for line in axis.lines if line.get_linestyle() == "--"][:1] == [0.8]
     assert axis.get_xlabel() == "clean accuracy" and axis.get_ylabel() == "worst-case accuracy"
     plt.close(figure)

@@ -154,13 +154,14 @@ def audit_heatmap(status_by_model, symptoms, *, title=None, figsize=None):
     return figure
 
 
-def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), title=None, figsize=(6.5, 4.6)):
+def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), annotate=None, title=None, figsize=(6.5, 4.6)):
     """A scatter of robust accuracy against clean accuracy, one labelled point per model.
 
     ``points``: ``{name: (clean, robust, (low, high))}``, accuracies in [0, 1] with the
     95% interval of the robust one (drawn as a vertical bar). ``clean_goal`` and
     ``robust_goal`` draw dashed lines; the goal is the region right of and above both.
-    Names in ``highlight`` are drawn in orange, the rest in blue.
+    Names in ``highlight`` are drawn in orange, the rest in blue; only names in
+    ``annotate`` (default: every name) get a text label, so a crowd of points stays legible.
     """
     if not points:
         raise ValueError("points must hold at least one model")
@@ -168,7 +169,8 @@ def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), 
     for name, (clean, robust, (low, high)) in points.items():
         color = COLORS["orange"] if name in highlight else COLORS["blue"]
         axis.errorbar(clean, robust, yerr=[[robust - low], [high - robust]], fmt="o", color=color, capsize=3)
-        axis.annotate(name, (clean, robust), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        if annotate is None or name in annotate:
+            axis.annotate(name, (clean, robust), textcoords="offset points", xytext=(5, 4), fontsize=8)
     if clean_goal is not None:
         axis.axvline(clean_goal, color=COLORS["black"], linestyle="--", linewidth=1, label=f"clean accuracy {clean_goal:g}")
     if robust_goal is not None:
