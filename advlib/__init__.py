@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     # Pure data and arithmetic: no TensorFlow.
     "validate",
+    "profiles",
     "registry",
     "attack_registry",
     "catalogue",
@@ -40,6 +41,8 @@ _SUBMODULES = (
     "experiments",
     "measurements",
     "studies",
+    "worst_case_studies",
+    "defence",
     "analyses",
     "expectations",
     "reporting",

@@ -3,7 +3,7 @@
 Nothing here imports TensorFlow, reads a file or trains anything, so the command line
 (``python -m advlib report``), the tests and the expectations can use it cheaply.
 
-* A :class:`Profile` sets how much data and training a run uses: ``full`` is the
+* A :class:`Profile` (:mod:`advlib.profiles`, re-exported here) sets how much data and training a run uses: ``full`` is the
   report's setting (all 50,000 training and 10,000 test images), ``quick`` a stratified
   subset for trying things and for CI, ``test`` a tiny one for the test suite. The
   profile is chosen once, at the edge (:func:`active_profile`, called by the command
@@ -18,64 +18,18 @@ Nothing here imports TensorFlow, reads a file or trains anything, so the command
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from advlib import validate
+# Profiles live in advlib.profiles; re-exported here, where most code looks for them.
+from advlib.profiles import PROFILES, Profile, active_profile, get_profile  # noqa: F401
 
 REPORT = "Ari van Everdingen, Convolutional Neural Networks and Adversarial Examples (University of Victoria)"
 
 # The report's CNN (Table 1) and the choices the report leaves open; part of every
 # model's config hash, so a change of the architecture never loads stale weights.
 ARCHITECTURE = "report-table-1/bn-momentum-0.9/dropout-0.2-0.3-0.4/relu-before-bn"
-
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How much data and training a run uses. ``per_class`` is ``(train, test)`` or ``None`` for all."""
-
-    name: str
-    per_class: tuple | None
-    epochs: int
-    batch_size: int
-    learning_rate: float = 2e-3
-    seed: int = 0
-    eps: float = 0.01
-
-
-PROFILES = {
-    "full": Profile("full", None, epochs=20, batch_size=128),
-    "quick": Profile("quick", (200, 50), epochs=8, batch_size=64),
-    "test": Profile("test", (12, 4), epochs=3, batch_size=32),
-}
-
-
-def get_profile(profile):
-    """The :class:`Profile` for ``profile`` (a ``Profile`` or one of the names in :data:`PROFILES`).
-
-    ``None`` is refused: library functions are handed the profile chosen at the edge
-    (:func:`active_profile`), never a guess from the environment.
-    """
-    if isinstance(profile, Profile):
-        return profile
-    if profile is None:
-        raise ValueError(
-            "no profile given: pass a profile name or Profile (advlib.book.start() and "
-            "advlib.registry.active_profile() return the active one)"
-        )
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)} (or set ADVLIB_PROFILE)")
-    return PROFILES[profile]
-
-
-def active_profile(name=None):
-    """The profile a run uses: ``name`` if given, else ``$ADVLIB_PROFILE``, else ``full``.
-
-    The only place that reads ``$ADVLIB_PROFILE``; call it once, at the edge.
-    """
-    return get_profile(name or os.environ.get("ADVLIB_PROFILE") or "full")
 
 
 

@@ -9,7 +9,7 @@
 Nothing here imports TensorFlow.
 """
 
-from advlib import expectations, measurements, registry, scorecard, statistics, studies, text
+from advlib import expectations, measurements, registry, scorecard, statistics, studies, text, worst_case_studies
 
 
 def full_report(profile):
@@ -106,7 +106,10 @@ def format_studies(profile):
     saved, missing, sizes, shown = studies.load_saved(profile), [], set(), []
 
     def lookup(kind, view):
-        entry = studies.saved_chapter_study(kind, view, profile, saved)
+        if kind in worst_case_studies.KINDS:
+            entry = worst_case_studies.saved_entry(kind, view, profile, saved)
+        else:
+            entry = studies.saved_chapter_study(kind, view, profile, saved)
         if entry is None:
             missing.append(f"{kind} of {view.label}")
             return None

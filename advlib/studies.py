@@ -29,7 +29,8 @@ DEFAULT_EPS_VALUES = (0.0, *AUDIT_EPS_VALUES)
 SWEEP_ATTACKS = ("fgsm", "pgd")
 # Bumped when the way a study is computed changes, so old entries are not read.
 STUDY_FORMAT = 1
-KINDS = ("sweep", "audit", "worst_case", "worst_case_reference")
+# The kinds saved_chapter_study reads; advlib.worst_case_studies keeps its own.
+KINDS = ("sweep", "audit")
 # The ``subset`` parameter of a study that runs on every test image.
 WHOLE_TEST_SET = "whole test set"
 
@@ -71,10 +72,6 @@ def _prepare(kind, view, profile, options):
     from advlib import attack_registry, audit
 
     options = dict(options)
-    if kind == "worst_case":
-        from advlib import worst_case_studies
-
-        return worst_case_studies.parameters(view, profile, options), [view.name]
     validate.positive_int(options["pgd_steps"], "pgd_steps")
     options["eps_values"] = validate.eps_values(options["eps_values"], "eps_values")
     involved = [view.name]
@@ -308,14 +305,5 @@ def saved_chapter_study(kind, view, profile, saved=None):
     validate.one_of(kind, "kind", KINDS)
     profile = registry.get_profile(profile)
     saved = load_saved(profile) if saved is None else saved
-    if kind in ("worst_case", "worst_case_reference"):
-        from advlib import worst_case_studies
-
-        if kind == "worst_case":
-            parameters = worst_case_studies.parameters(view, profile, worst_case_studies.options_for(profile))
-        else:
-            parameters = worst_case_studies.reference_parameters(view, profile)
-        involved = [view.name]
-    else:
-        parameters, involved = _prepare(kind, view, profile, CHAPTER_OPTIONS[kind])
+    parameters, involved = _prepare(kind, view, profile, CHAPTER_OPTIONS[kind])
     return saved.get(_study_key(kind, view, profile, parameters, involved)[0])

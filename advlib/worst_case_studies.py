@@ -144,6 +144,25 @@ def reference_study(view, profile, per_class=None):
     return studies.saved_study("worst_case_reference", view, profile, chosen, [view.name], _images(chosen), compute)
 
 
+KINDS = ("worst_case", "worst_case_reference")
+
+
+def saved_entry(kind, view, profile, saved=None):
+    """The saved entry of chapter 9's ``kind`` (one of :data:`KINDS`) study of ``view``, or None.
+
+    Only an entry computed with the profile's chapter options and the current model counts;
+    ``saved`` is :func:`advlib.studies.load_saved`'s dict, to read the file once for many views.
+    """
+    validate.one_of(kind, "kind", KINDS)
+    profile = registry.get_profile(profile)
+    saved = studies.load_saved(profile) if saved is None else saved
+    if kind == "worst_case":
+        chosen = parameters(view, profile, options_for(profile))
+    else:
+        chosen = reference_parameters(view, profile)
+    return saved.get(studies._study_key(kind, view, profile, chosen, [view.name])[0])
+
+
 def computes_in_chapter(profile):
     """Whether chapter 9 computes missing worst cases itself: on every profile but full."""
     return registry.get_profile(profile).name != "full"
@@ -163,8 +182,8 @@ def chapter_results(profile):
     saved = studies.load_saved(profile)
     found, missing = {}, []
     for view in registry.audit_views():
-        result = studies.saved_chapter_study("worst_case", view, profile, saved)
-        reference = studies.saved_chapter_study("worst_case_reference", view, profile, saved)
+        result = saved_entry("worst_case", view, profile, saved)
+        reference = saved_entry("worst_case_reference", view, profile, saved)
         if result is None or reference is None:
             missing.append(view.label)
         else:

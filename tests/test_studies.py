@@ -235,10 +235,14 @@ def test_the_reference_attacks_run_on_the_worst_case_images_and_match_a_direct_r
     assert deterministic["clean"] == evaluation.accuracy(model, x, y)
     assert deterministic["fgsm"] == evaluation.accuracy(model, attack_registry.run("fgsm", model, x, y, profile.eps), y)
     assert deterministic["eot_pgd"] is None and found["eot_pgd"] is not None
+    entry = worst_case_studies.saved_entry("worst_case_reference", View("baseline"), "test")
+    assert entry is None, "per_class=2 is not the chapter's subset, so it is not the chapter's study"
+    chapter = worst_case_studies.reference_study(View("baseline"), "test")
+    assert worst_case_studies.saved_entry("worst_case_reference", View("baseline"), "test")["result"] == chapter
     monkeypatch.setattr(worst_case_studies.experiments, "build_view", refuse)
     assert worst_case_studies.reference_study(View("baseline"), "test", per_class=2) == deterministic
-    entry = studies.saved_chapter_study("worst_case_reference", View("baseline"), "test")
-    assert entry is None, "per_class=2 is not the chapter's subset, so it is not the chapter's study"
+    with pytest.raises(ValueError, match="kind"):
+        worst_case_studies.saved_entry("sweep", View("baseline"), "test")
 
 
 def test_report_fgsm_finds_the_report_number_of_each_view_and_none_where_it_gives_none():
