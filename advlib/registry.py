@@ -147,17 +147,18 @@ MODELS = {
         ),
         # Issue 16's defence candidates, chosen on held-out training images: fast
         # adversarial training with a moving average of the weights (four times the
-        # profile's epochs), and two-step PGD training with the same average.
+        # profile's epochs), and two-step PGD training with the same average. On the small
+        # profiles a fifth of each class is held out, not 500 (holdout_per_class).
         ModelSpec(
             "defence_fast_at_ema", "robust_fast_at",
             "Fast adversarial training for four times the epochs with a moving average of the weights, "
-            "trained without a holdout (a defence candidate, beyond the report)",
+            "a part of the training set held out for choosing (a defence candidate, beyond the report)",
             cost=7.2, options=(("train_eps", 0.01), ("ema_decay", 0.999)), epoch_fraction=4.0, holdout=True,
         ),
         ModelSpec(
             "defence_pgd2_ema", "robust_fast_at",
             "Two-step PGD training (steps of 0.625 eps) for 2.5 times the epochs with a moving average of the "
-            "weights, trained without a holdout (a defence candidate, beyond the report)",
+            "weights, a part of the training set held out for choosing (a defence candidate, beyond the report)",
             cost=6.75, options=(("train_eps", 0.01), ("attack_steps", 2), ("step_factor", 0.625), ("ema_decay", 0.999)),
             epoch_fraction=2.5, holdout=True,
         ),
