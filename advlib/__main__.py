@@ -21,7 +21,9 @@ def _format_seconds(seconds):
 
 
 def reproduce(profile, only):
-    from advlib import analyses, data, experiments, measurements, registry, reporting, store, studies, text, worst_case_studies
+    from advlib import (
+        analyses, data, defence, experiments, measurements, registry, reporting, store, studies, text, worst_case_studies,
+    )
 
     names = registry.models_needed(only or list(registry.MODELS))
     print(text.describe_profile(profile, data.describe_source()), flush=True)
@@ -51,6 +53,11 @@ def reproduce(profile, only):
         # The worst case of every audited view: on full, from minutes to hours per model.
         print("== worst cases (AutoAttack-style suite)", flush=True)
         worst_case_studies.run_all(profile)
+    if not only or set(only) & set(registry.DEFENCE_CANDIDATES):
+        # The defence candidates, compared on held-out training images once all are
+        # trained; only the chosen one's worst case is computed on the test set.
+        print("== defence candidates: held-out comparison, then the chosen one's test worst case", flush=True)
+        defence.selection(profile, compute=True)
     print(f"== done in {_format_seconds(time.time() - started)}", flush=True)
     print(reporting.format_report(profile))
 

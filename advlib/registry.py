@@ -93,8 +93,8 @@ class ModelSpec:
     learning_rate_factor: float = 1.0
     # Another registry model whose trained weights this one starts from (a warm start).
     start_from: str | None = None
-    # True: train without a stratified holdout of the training set (holdout_per_class),
-    # on which candidates are compared; the test set then judges the chosen one once.
+    # True: hold out a stratified part of the training set (holdout_per_class) and never
+    # train on it; candidates are compared there, and the test set judges the chosen one once.
     holdout: bool = False
 
     def __post_init__(self):
@@ -151,14 +151,15 @@ MODELS = {
         # profiles a fifth of each class is held out, not 500 (holdout_per_class).
         ModelSpec(
             "defence_fast_at_ema", "robust_fast_at",
-            "Fast adversarial training for four times the epochs with a moving average of the weights, "
-            "a part of the training set held out for choosing (a defence candidate, beyond the report)",
+            "Fast adversarial training for four times the epochs with a moving average of the weights and a "
+            "held-out part of the training set for choosing between candidates (a defence candidate, beyond the report)",
             cost=7.2, options=(("train_eps", 0.01), ("ema_decay", 0.999)), epoch_fraction=4.0, holdout=True,
         ),
         ModelSpec(
             "defence_pgd2_ema", "robust_fast_at",
             "Two-step PGD training (steps of 0.625 eps) for 2.5 times the epochs with a moving average of the "
-            "weights, a part of the training set held out for choosing (a defence candidate, beyond the report)",
+            "weights and a held-out part of the training set for choosing between candidates (a defence candidate, "
+            "beyond the report)",
             cost=6.75, options=(("train_eps", 0.01), ("attack_steps", 2), ("step_factor", 0.625), ("ema_decay", 0.999)),
             epoch_fraction=2.5, holdout=True,
         ),

@@ -52,3 +52,55 @@ def test_choose_takes_the_most_robust_candidate_that_reaches_the_clean_goal():
     assert defence.choose({"x": _result(0.9, 0.5), "y": _result(0.9, 0.5)}, 0.8)[0] == "x"
     with pytest.raises(ValueError, match="at least one"):
         defence.choose({}, 0.8)
+
+
+def test_selection_waits_for_training_then_looks_at_the_test_set_once_for_the_chosen_candidate(environment, monkeypatch):
+    from advlib import expectations, worst_case_studies
+
+    candidates = registry.DEFENCE_CANDIDATES
+    waiting = defence.selection("test")
+    assert waiting.missing == {name: "training" for name in candidates} and waiting.chosen is None
+    for name in candidates:
+        experiments.load_or_train(name, "test")
+    # Trained but not evaluated: reading only computes nothing and says what is missing.
+    unread = defence.selection("test", compute=False)
+    assert unread.missing == {name: "the held-out evaluation" for name in candidates} and unread.test is None
+    assert set(unread.records) == set(candidates)
+
+    studied = []
+    study = worst_case_studies.worst_case_study
+
+    def spy(view, profile, **options):
+        studied.append(view.label)
+        return study(view, profile, **options)
+
+    monkeypatch.setattr(worst_case_studies, "worst_case_study", spy)
+    chosen = defence.selection("test")
+    assert not chosen.missing and set(chosen.validation) == set(candidates)
+    assert (chosen.chosen, chosen.reason) == defence.choose(chosen.validation, expectations.CLEAN_GOAL)
+    # The test set judges the chosen candidate only, once.
+    assert studied == [chosen.chosen]
+    data = experiments.load_data("test")
+    per_class = worst_case_studies.options_for("test")["per_class"]
+    assert chosen.test.size == len(worst_case_studies.subset_for(data, per_class, registry.get_profile("test").seed))
+    assert set(chosen.test_reference) >= {"clean", "fgsm", "pgd"}
+
+    # Everything is saved: reading it back computes nothing and gives the same numbers.
+    monkeypatch.setattr(worst_case, "evaluate", lambda *a, **k: pytest.fail("computed again"))
+    again = defence.selection("test", compute=False)
+    assert (again.validation, again.chosen, again.test, again.test_reference) == (
+        chosen.validation, chosen.chosen, chosen.test, chosen.test_reference)
+
+
+@pytest.mark.parametrize("only, compares", [(None, True), (["defence_pgd2_ema"], True), (["baseline"], False)])
+def test_reproduce_compares_the_candidates_unless_told_to_train_other_models_only(monkeypatch, only, compares):
+    from advlib import __main__, analyses, measurements, reporting, studies, worst_case_studies
+
+    calls = []
+    for module, name in ((experiments, "load_or_train"), (measurements, "measure"), (studies, "run_all"),
+                         (analyses, "run_all"), (worst_case_studies, "run_all")):
+        monkeypatch.setattr(module, name, lambda *a, **k: None)
+    monkeypatch.setattr(reporting, "format_report", lambda profile: "")
+    monkeypatch.setattr(defence, "selection", lambda profile, compute=None: calls.append(compute))
+    __main__.reproduce(registry.get_profile("test"), only)
+    assert calls == ([True] if compares else [])
