@@ -58,6 +58,18 @@ def test_every_identity_is_pinned():
                 ("worst_case_reference", worst_case_studies.reference_parameters(view, chosen)),
             ):
                 keys[f"{kind} {view.label}"] = studies._study_key(kind, view, chosen, parameters, [view.name])[0]
+        from advlib import defence
+
+        for name in registry.DEFENCE_CANDIDATES:
+            view = registry.View(name)
+            keys[f"validation {name}"] = studies._study_key(
+                "validation", view, chosen, defence.validation_parameters(chosen), [name])[0]
+            # Whichever candidate is chosen, its one test worst case is found by these keys.
+            for kind, parameters in (
+                ("worst_case", worst_case_studies.parameters(view, chosen, worst_case_studies.options_for(chosen))),
+                ("worst_case_reference", worst_case_studies.reference_parameters(view, chosen)),
+            ):
+                keys[f"{kind} {name}"] = studies._study_key(kind, view, chosen, parameters, [name])[0]
         assert keys == pinned[profile]["studies"]
 
 
