@@ -247,9 +247,14 @@ class FastAdversarialTrainer(keras.Model):
     see the same weights.
 
     With ``ema_decay`` (in (0, 1)) the trainer also keeps an exponential moving average of
-    every weight of ``model`` (batch-norm statistics too), updated after each step as
-    ``average = decay * average + (1 - decay) * weight``; :meth:`averaged_weights` returns
-    it. The averages are weights of the trainer, so checkpoints keep them.
+    every weight of ``model`` (batch-norm statistics too), updated after step ``n`` (counted
+    from 1 over the whole run) as ``average = d * average + (1 - d) * weight`` with
+    ``d = min(ema_decay, (1 + n) / (10 + n))``. The warm-up is that of TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``: without it, an average with a decay of
+    0.999 after a few hundred steps is still mostly the random initial weights (0.999 ** 800
+    is 0.45), which ruins short runs; after about 9,000 steps it is the plain decay.
+    :meth:`averaged_weights` returns the average. The averages are weights of the trainer,
+    so checkpoints keep them (the step count is the optimizer's, kept there too).
     """
 
     def __init__(self, model, eps, step_size, seed=None, *, attack_steps=1, ema_decay=None, **kwargs):
@@ -304,8 +309,11 @@ class FastAdversarialTrainer(keras.Model):
         variables = self.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         if self.ema_decay is not None:
+            # The optimizer has counted this step already: n = 1 after the first one.
+            steps = tf.cast(self.optimizer.iterations, "float32")
+            decay = tf.minimum(self.ema_decay, (1.0 + steps) / (10.0 + steps))
             for average, weight in zip(self.averages, self.model.weights):
-                average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * weight)
+                average.assign(decay * average + (1.0 - decay) * weight)
         for metric in self.metrics:
             if metric.name == "loss":
                 metric.update_state(loss)

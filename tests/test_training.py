@@ -241,7 +241,9 @@ def test_pgd_training_takes_attack_steps_projected_steps_along_the_closed_form_g
 
 
 def test_the_moving_average_follows_every_step_of_the_weights():
-    decay = 0.9
+    # With 0.3 the warm-up decay (1 + n) / (10 + n) is smaller for steps 1 and 2 (2/11, 3/12)
+    # and larger from step 3 (4/13): the four steps check both sides of the minimum.
+    decay = 0.3
     trainer, _ = _two_class_trainer(ema_decay=decay)
     model = trainer.model
     rng = np.random.default_rng(7)
@@ -249,10 +251,11 @@ def test_the_moving_average_follows_every_step_of_the_weights():
     y = training.one_hot(rng.integers(0, 2, size=8), num_classes=2)
     expected = [weight.copy() for weight in model.get_weights()]
     np.testing.assert_array_equal(trainer.averaged_weights()[0], expected[0])
-    for _ in range(4):
+    for step in range(1, 5):
         trainer.train_on_batch(x, y)
         # The average, recomputed here from the weights after each step.
-        expected = [decay * average + (1 - decay) * weight for average, weight in zip(expected, model.get_weights())]
+        used = min(decay, (1 + step) / (10 + step))
+        expected = [used * average + (1 - used) * weight for average, weight in zip(expected, model.get_weights())]
     for found, wanted in zip(trainer.averaged_weights(), expected):
         np.testing.assert_allclose(found, wanted, rtol=1e-5, atol=1e-6)
     assert not np.allclose(trainer.averaged_weights()[0], model.get_weights()[0])

@@ -668,9 +668,17 @@ MUTATIONS = [
     dict(
         id='ema-decay-swapped',
         file='advlib/training.py',
-        original='average.assign(self.ema_decay * average + (1.0 - self.ema_decay) * weight)',
-        replacement='average.assign((1.0 - self.ema_decay) * average + self.ema_decay * weight)',
+        original='average.assign(decay * average + (1.0 - decay) * weight)',
+        replacement='average.assign((1.0 - decay) * average + decay * weight)',
         description='the moving average weighs the new weights by the decay instead of the old average',
+        tests=['tests/test_training.py'],
+    ),
+    dict(
+        id='ema-without-warm-up',
+        file='advlib/training.py',
+        original='decay = tf.minimum(self.ema_decay, (1.0 + steps) / (10.0 + steps))',
+        replacement='decay = tf.constant(self.ema_decay)',
+        description='the moving average uses its full decay from the first step, so short runs average in the random initial weights',
         tests=['tests/test_training.py'],
     ),
     dict(
