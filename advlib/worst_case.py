@@ -108,7 +108,10 @@ def _check_suite(suite, every_image):
     return every_image
 
 
-def evaluate(model, x, y, eps, *, suite=SUITE, every_image=EVERY_IMAGE, seed=0, samples=1, batch_size=500, **options):
+def evaluate(
+    model, x, y, eps, *, suite=SUITE, every_image=EVERY_IMAGE, seed=0, samples=1, batch_size=500,
+    finished=None, on_attack=None, **options
+):
     """Per-image worst case of ``suite`` on ``model`` at L-inf radius ``eps``.
 
     Args:
@@ -121,6 +124,11 @@ def evaluate(model, x, y, eps, *, suite=SUITE, every_image=EVERY_IMAGE, seed=0, 
             each other attack runs, in suite order, on the images no earlier attack broke.
         seed: the seed of every attack's randomness.
         samples: gradient draws per step (EOT) for the attacks that take it.
+        finished: ``{label: broken}`` for attacks of an interrupted run of the same
+            evaluation, ``broken`` a bool array ``(N,)`` of the images that attack broke;
+            they are not run again. A mask of the wrong shape raises ``ValueError``.
+        on_attack: ``on_attack(label, broken)``, called after each attack that runs, so a
+            caller can keep the masks and pass them back as ``finished`` after a kill.
         options: passed to every attack that takes them (``steps``, ``queries``, ...).
 
     Returns:
@@ -129,19 +137,29 @@ def evaluate(model, x, y, eps, *, suite=SUITE, every_image=EVERY_IMAGE, seed=0, 
     eps = validate.non_negative_number(eps, "eps")
     every_image = _check_suite(suite, every_image)
     y = np.asarray(y)
+    finished = {} if finished is None else dict(finished)
+    for label, mask in finished.items():
+        if np.shape(mask) != (len(x),):
+            raise ValueError(f"finished[{label!r}] has shape {np.shape(mask)}, but there are {len(x)} images")
     correct = _predictions(model, x, batch_size) == y
     broken = {}
     any_broken = np.zeros(len(x), dtype=bool)
     accuracy_after, added_by = {}, {}
     for label, name, attack_options in suite:
-        targets = correct if label in every_image else correct & ~any_broken
-        hit = np.zeros(len(x), dtype=bool)
-        if targets.any():
-            x_adv = attack_registry.run(
-                name, model, x[targets], y[targets], eps, seed=seed, samples=samples, batch_size=batch_size,
-                **dict(options, **attack_options),
-            )
-            hit[targets] = _predictions(model, x_adv, batch_size) != y[targets]
+        if label in finished:
+            # Broken before the kill; an attack only breaks images the model got right.
+            hit = np.asarray(finished[label], dtype=bool) & correct
+        else:
+            targets = correct if label in every_image else correct & ~any_broken
+            hit = np.zeros(len(x), dtype=bool)
+            if targets.any():
+                x_adv = attack_registry.run(
+                    name, model, x[targets], y[targets], eps, seed=seed, samples=samples, batch_size=batch_size,
+                    **dict(options, **attack_options),
+                )
+                hit[targets] = _predictions(model, x_adv, batch_size) != y[targets]
+            if on_attack is not None:
+                on_attack(label, hit.copy())
         broken[label] = hit
         added_by[label] = float(np.mean(hit & ~any_broken))
         any_broken = any_broken | hit

@@ -17,9 +17,10 @@ full profile it reads the shipped or saved studies, and ``python -m advlib repro
 computes the missing ones.
 """
 
+import hashlib
 import time
 
-from advlib import experiments, registry, studies, validate
+from advlib import experiments, registry, store, studies, validate
 
 # The full profile's suite options: AutoAttack's 100 APGD steps and 9 target classes,
 # 1,000 Square queries (AutoAttack uses 5,000; our CPU budget), 10 EOT draws per step.
@@ -73,6 +74,53 @@ def _images(parameters):
     return images
 
 
+class _Progress:
+    """The attacks of an unfinished worst case, kept in the results folder so a kill loses at most one.
+
+    One JSON file per study key (``partial/<hash of the key>.json``): the key and, per
+    finished attack, the indices of the images it broke. Removed once the study is saved.
+    """
+
+    def __init__(self, profile, key):
+        self.key = key
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.path = store.profile_dir(profile) / "partial" / f"worst_case-{digest}.json"
+
+    def load(self, size):
+        """``{label: bool mask (size,)}`` of the attacks a killed run finished (empty if none)."""
+        import numpy as np
+
+        saved = store.read_json(self.path)
+        if not saved or saved.get("key") != self.key or saved.get("size") != size:
+            return {}
+        finished = {}
+        for label, indices in saved["broken"].items():
+            mask = np.zeros(size, dtype=bool)
+            mask[np.asarray(indices, dtype=int)] = True
+            finished[label] = mask
+        if finished:
+            print(f"Resuming: {', '.join(finished)} finished before the last run stopped", flush=True)
+        return finished
+
+    def save(self, size):
+        """The ``on_attack`` callback of :func:`advlib.worst_case.evaluate`: add one attack's mask."""
+
+        def on_attack(label, broken):
+            import numpy as np
+
+            saved = store.read_json(self.path)
+            if not saved or saved.get("key") != self.key or saved.get("size") != size:
+                saved = {"key": self.key, "size": size, "broken": {}}
+            saved["broken"][label] = np.flatnonzero(broken).tolist()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            store.write_json_atomically(self.path, saved)
+
+        return on_attack
+
+    def remove(self):
+        self.path.unlink(missing_ok=True)
+
+
 def worst_case_study(view, profile, **options):
     """The :func:`advlib.worst_case.evaluate` of ``view`` on the stratified subset, computed once and saved.
 
@@ -85,6 +133,8 @@ def worst_case_study(view, profile, **options):
 
     profile = registry.get_profile(profile)
     chosen = parameters(view, profile, dict(options_for(profile), **options))
+    # A full-profile worst case takes hours: each finished attack is kept until it is saved.
+    progress = _Progress(profile, studies._study_key("worst_case", view, profile, chosen, [view.name])[0])
 
     def compute(x, y, parameters):
         model = experiments.build_view(view, profile)
@@ -92,10 +142,12 @@ def worst_case_study(view, profile, **options):
             model, x, y, profile.eps, seed=profile.seed,
             samples=parameters["eot_samples"] if view.noise is not None else 1,
             steps=parameters["steps"], queries=parameters["queries"], target_classes=parameters["target_classes"],
+            finished=progress.load(len(x)), on_attack=progress.save(len(x)),
         )
         return result.to_dict(), {}
 
     entry = studies.saved_study("worst_case", view, profile, chosen, [view.name], _images(chosen), compute)
+    progress.remove()
     return worst_case.WorstCase.from_dict(entry)
 
 

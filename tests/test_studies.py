@@ -218,6 +218,42 @@ def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(
         worst_case_studies.worst_case_study(View("baseline"), "test", **dict(options, steps=3))
 
 
+def test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them(environment, monkeypatch):
+    from advlib import attack_registry, worst_case_studies
+
+    options = dict(steps=2, queries=5, target_classes=1, per_class=3)
+    run = attack_registry.run
+    attacked = []
+
+    def killed_at_square(name, *arguments, **keywords):
+        if name == "square":
+            raise KeyboardInterrupt("killed")
+        attacked.append(name)
+        return run(name, *arguments, **keywords)
+
+    monkeypatch.setattr(attack_registry, "run", killed_at_square)
+    with pytest.raises(KeyboardInterrupt):
+        worst_case_studies.worst_case_study(View("baseline"), "test", **options)
+    assert attacked == ["apgd", "apgd", "apgd_targeted"]
+    partial = list((store.profile_dir("test") / "partial").glob("*.json"))
+    assert len(partial) == 1 and set(store.read_json(partial[0])["broken"]) == {"APGD-CE", "APGD-DLR", "APGD-T"}
+
+    def spy(name, *arguments, **keywords):
+        attacked.append(name)
+        return run(name, *arguments, **keywords)
+
+    attacked.clear()
+    monkeypatch.setattr(attack_registry, "run", spy)
+    resumed = worst_case_studies.worst_case_study(View("baseline"), "test", **options)
+    # Only the attack that was killed runs again, and the kept progress is gone once saved.
+    assert attacked == ["square"] and not partial[0].exists()
+    # The same numbers as a run never killed: forget the saved study and compute it whole.
+    store.STUDIES.local_path(registry.get_profile("test")).unlink()
+    attacked.clear()
+    whole = worst_case_studies.worst_case_study(View("baseline"), "test", **options)
+    assert attacked == ["apgd", "apgd", "apgd_targeted", "square"] and resumed == whole
+
+
 def test_the_reference_attacks_run_on_the_worst_case_images_and_match_a_direct_run(environment, monkeypatch):
     from advlib import attack_registry, evaluation, experiments, worst_case_studies
 

@@ -147,3 +147,36 @@ def test_bad_suites_are_refused(linear):
         worst_case.evaluate(model, x, y, 0.01, suite=(("A", "fgsm", {}), ("A", "pgd", {})), every_image=("A",))
     with pytest.raises(ValueError, match="black-box attacks last"):
         worst_case.evaluate(model, x, y, 0.01, suite=(("S", "square", {}), ("F", "fgsm", {})), every_image=())
+
+
+def test_an_interrupted_evaluation_resumes_after_its_last_finished_attack(linear, monkeypatch):
+    from advlib import attack_registry
+
+    model, x, y, weights, bias = linear
+    eps = 0.02
+    suite = (("random", "random_sign", {}), ("FGSM", "fgsm", {}))
+    kept = {}
+    whole = worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random",), seed=0,
+                                on_attack=lambda label, broken: kept.update({label: broken}))
+    # Every attack that ran handed over its mask: the images it broke, among the correct ones.
+    assert set(kept) == {"random", "FGSM"}
+    correct = np.ones(len(x), dtype=bool)
+    correct[:20] = False
+    np.testing.assert_array_equal(kept["random"], _broken_by_random_signs(model, x, y, correct, eps))
+
+    # A run killed after the first attack: only FGSM runs again, on what random signs left.
+    attacked = {}
+    run = attack_registry.run
+
+    def spy(name, model, x_attacked, y_attacked, eps, **options):
+        attacked[name] = len(x_attacked)
+        return run(name, model, x_attacked, y_attacked, eps, **options)
+
+    monkeypatch.setattr(attack_registry, "run", spy)
+    resumed = worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random",), seed=0,
+                                  finished={"random": kept["random"]})
+    assert attacked == {"fgsm": np.sum(correct & ~kept["random"])}
+    assert resumed == whole
+    # A mask from another evaluation (another number of images) is refused, not mixed in.
+    with pytest.raises(ValueError, match="shape"):
+        worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random",), finished={"random": kept["random"][:10]})

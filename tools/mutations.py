@@ -658,6 +658,24 @@ MUTATIONS = [
         tests=['tests/test_defence.py'],
     ),
     dict(
+        id='worst-case-study-never-resumes',
+        file='advlib/worst_case_studies.py',
+        original='''        if not saved or saved.get("key") != self.key or saved.get("size") != size:
+            return {}''',
+        replacement='''        if True:
+            return {}''',
+        description='a killed full-profile worst case starts again from its first attack (hours lost)',
+        tests=['tests/test_studies.py::test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them'],
+    ),
+    dict(
+        id='worst-case-reruns-finished-attacks',
+        file='advlib/worst_case.py',
+        original='        if label in finished:',
+        replacement='        if False:',
+        description='evaluate runs again the attacks an interrupted run had finished',
+        tests=['tests/test_worst_case.py'],
+    ),
+    dict(
         id='pgd-training-takes-one-step',
         file='advlib/training.py',
         original='        for _ in range(self.attack_steps):',
