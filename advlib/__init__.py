@@ -42,9 +42,10 @@ _SUBMODULES = (
     "measurements",
     "studies",
     "worst_case_studies",
-    "defence",
     "analyses",
     "expectations",
+    # Above the goal it chooses by (expectations.CLEAN_GOAL).
+    "defence",
     "reporting",
     "book",
     "plots",
