@@ -3,7 +3,7 @@
 This is a benchmark, not a test: it prints robust accuracies side by side and checks
 nothing. Run it from the repository root::
 
-    PYTHONPATH=/tmp/artlib .venv/bin/python benchmarks/peer_art.py --images 200 --steps 100 --queries 1000
+    PYTHONPATH=/tmp/artlib .venv/bin/python benchmarks/peer_art.py --per-class 20 --steps 100 --queries 1000
 
 The peer is the Adversarial Robustness Toolbox (ART): ``AutoProjectedGradientDescent``
 with ``loss_type="cross_entropy"`` and ``"difference_logits_ratio"``, and
@@ -11,8 +11,10 @@ with ``loss_type="cross_entropy"`` and ``"difference_logits_ratio"``, and
 (see ``INSTALL_HINT``) and put that folder on ``PYTHONPATH``.
 
 Both sides attack the same model (``advlib.models.build_cnn()`` with the shipped
-full-profile weights), the same first ``--images`` CIFAR-10 test images (from
-``ADVLIB_CIFAR10`` or the official download), the same eps, one random start, the same
+full-profile weights), the same ``--per-class`` CIFAR-10 test images of each class (from
+``ADVLIB_CIFAR10`` or the official download), drawn as chapter 9 draws its worst-case subset
+(:func:`advlib.worst_case.stratified_subset` with the full profile's seed; 250 per class is
+that very subset), the same eps, one random start, the same
 number of steps / queries and the same Square ``p_init``. ART sees the logits model
 (``advlib.models.logits_model``) through ``TensorFlowV2Classifier`` with clip values
 (0, 1). The table gives the clean accuracy, the accuracy under each attack, and the
@@ -34,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from advlib import apgd, data, models, square, statistics  # noqa: E402
+from advlib import apgd, data, models, registry, square, statistics, worst_case  # noqa: E402
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "advlib" / "pretrained" / "full"
 DEFAULT_MODELS = ("robust_fast_at_restart", "per_epoch_at")
@@ -63,9 +65,16 @@ def load_model(name):
     return model
 
 
-def load_images(count):
+def load_images(per_class):
+    """``per_class`` test images of each class, float32 ``(10 * per_class, 32, 32, 3)`` in [0, 1], and labels.
+
+    Never the first N images: a local image-folder copy lists the test set class by class,
+    so its first 1,000 images are all airplanes.
+    """
     _, (x_test, y_test) = data.load_cifar10()
-    x, onehot = data.preprocess(x_test[:count], y_test[:count])
+    labels = np.asarray(y_test).reshape(-1)
+    chosen = worst_case.stratified_subset(labels, per_class, seed=registry.get_profile("full").seed)
+    x, onehot = data.preprocess(x_test[chosen], labels[chosen])
     return x, np.argmax(onehot, axis=1)
 
 
@@ -131,7 +140,8 @@ def run_side(attacks, model, x, y, eps, batch_size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="shipped full-profile models")
-    parser.add_argument("--images", type=int, default=1000, help="first N CIFAR-10 test images")
+    parser.add_argument("--per-class", type=int, default=100,
+                        help="test images of each class, stratified as chapter 9's subset (250 is that subset)")
     # The book's eps (the report's): the robust accuracies compared in the issue are at 0.01.
     parser.add_argument("--eps", type=float, default=0.01, help="L-inf radius in [0, 1] pixel units (default 0.01)")
     parser.add_argument("--steps", type=int, default=100, help="APGD iterations")
@@ -145,8 +155,11 @@ def main(argv=None):
     except ImportError:
         raise SystemExit(INSTALL_HINT) from None
 
-    x, y = load_images(arguments.images)
-    print(f"{len(x)} CIFAR-10 test images ({data.describe_source()}), eps = {arguments.eps:.5g}, "
+    if arguments.per_class < 1:
+        parser.error(f"--per-class must be a positive whole number, not {arguments.per_class}")
+    x, y = load_images(arguments.per_class)
+    print(f"{len(x)} CIFAR-10 test images, {arguments.per_class} of each class ({data.describe_source()}), "
+          f"eps = {arguments.eps:.5g}, "
           f"APGD {arguments.steps} steps, Square {arguments.queries} queries (p_init {arguments.p_init:g})")
     names = ("APGD-CE", "APGD-DLR", "Square")
     header = f"{'model':<24} {'clean':>6} " + " ".join(f"{n + ' advlib':>16} {n + ' ART':>13}" for n in names)
