@@ -125,17 +125,38 @@ def _normalise_per_class(per_class):
     return tuple(counts)
 
 
-def _stratified_subset(images, labels, count, rng, split):
-    """Keep ``count`` randomly chosen images of every class, in their original order."""
+def stratified_indices(labels, per_class, generator, *, classes=None, split=None):
+    """Sorted indices of ``per_class`` randomly chosen labels of every class, without replacement.
+
+    The one place the book draws a stratified subset: the profiles' data subsets, the
+    candidates' holdout, the worst-case test subset and the peer benchmark all come here.
+
+    Args:
+        labels: integer labels, shape (N,).
+        per_class: positive int, how many indices to draw from each class.
+        generator: a ``numpy.random.Generator``; its draws, class by class in the order
+            of ``classes``, decide the subset, so one generator can draw several subsets.
+        classes: the class ids to draw from, in order; None means those present in
+            ``labels`` (``numpy.unique``).
+        split: the labels' split ("train", "test"), named in the error message; or None.
+
+    Returns:
+        int64 indices, shape (per_class * number of classes,), ascending.
+
+    Raises ``ValueError`` when a class has fewer than ``per_class`` labels.
+    """
+    labels = np.asarray(labels)
+    classes = np.unique(labels) if classes is None else classes
     chosen = []
-    for label, class_name in enumerate(CLASS_NAMES):
-        indices = np.flatnonzero(labels == label)
-        if len(indices) < count:
-            raise ValueError(f"per_class={count} asks for more {split} images of class "
-                             f"'{class_name}' than there are ({len(indices)})")
-        chosen.append(rng.choice(indices, size=count, replace=False))
-    order = np.sort(np.concatenate(chosen))
-    return images[order], labels[order]
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        if len(members) < per_class:
+            name = CLASS_NAMES[label] if labels.dtype.kind in "iu" and 0 <= label < len(CLASS_NAMES) else label
+            images = f"{split} images" if split else "images"
+            raise ValueError(f"per_class={per_class} asks for more {images} of class {name!r} than there "
+                             f"are ({len(members)}); ask for at most {len(members)} per class")
+        chosen.append(generator.choice(members, size=per_class, replace=False))
+    return np.sort(np.concatenate(chosen)).astype(np.int64)
 
 
 def load_cifar10(source=None, *, per_class=None, seed=0):
@@ -183,7 +204,9 @@ def load_cifar10(source=None, *, per_class=None, seed=0):
     for (images, labels), count, split in ((arrays[:2], train_count, "train"),
                                            (arrays[2:], test_count, "test")):
         if count is not None:
-            images, labels = _stratified_subset(images, labels, count, rng, split)
+            # Every CIFAR-10 class, in label order, so a split lacking one is an error.
+            order = stratified_indices(labels, count, rng, classes=range(len(CLASS_NAMES)), split=split)
+            images, labels = images[order], labels[order]
         splits.append((images, labels))
     return splits[0], splits[1]
 

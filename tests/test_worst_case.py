@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import statistics, worst_case
+from advlib import data, statistics, worst_case
 
 
 def _two_class_model(weights, bias):
@@ -128,11 +128,24 @@ def test_stratified_subset_takes_the_same_number_of_each_class():
     indices = worst_case.stratified_subset(labels, 7, seed=3)
     assert np.all(np.bincount(labels[indices]) == 7) and np.all(np.diff(indices) > 0)
     np.testing.assert_array_equal(indices, worst_case.stratified_subset(labels, 7, seed=3))
-    with pytest.raises(ValueError, match="fewer than per_class"):
+    with pytest.raises(ValueError, match="at most 30 per class"):
         worst_case.stratified_subset(labels, 31)
     # 250 per class, 2,500 images: the interval of an accuracy of 0.5 is within ±0.02.
     low, high = statistics.wilson_interval(0.5, 2500)
     assert high - 0.5 <= 0.02 and 0.5 - low <= 0.02
+
+
+def test_the_worst_case_subset_and_the_profiles_subsets_draw_the_same_way():
+    # One home for the draw: the same generator gives the same indices through both
+    # entry points, so the test subset and the profiles' subsets cannot drift apart.
+    labels = np.repeat(np.arange(10), 12)
+    np.random.default_rng(2).shuffle(labels)
+    through_data = data.stratified_indices(labels, 5, np.random.default_rng(9), classes=range(10))
+    np.testing.assert_array_equal(worst_case.stratified_subset(labels, 5, seed=9), through_data)
+    # Drawn class by class: a second subset from the same generator differs from the first.
+    generator = np.random.default_rng(9)
+    first = data.stratified_indices(labels, 5, generator)
+    assert not np.array_equal(first, data.stratified_indices(labels, 5, generator))
 
 
 def test_bad_suites_are_refused(linear):
