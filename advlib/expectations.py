@@ -254,6 +254,9 @@ def format_expectations(profile):
 # same images (no masking).
 CLEAN_GOAL = 0.80
 FEW_POINTS = 0.03
+# The training budget of a defence candidate: 3 hours of this project's 2-core CPU, read
+# as the sum of the wall-clock times of its epochs (the model record's wall_time_seconds).
+TRAINING_HOURS_GOAL = 3.0
 GOAL_SUFFIXES = ("clean", "fgsm", "fgsm_subset", "pgd", "eot_pgd", "worst_case", "worst_case_fgsm")
 
 
@@ -304,3 +307,32 @@ def goal_checklist(name, values, eps):
 def goal_met(checklist):
     """Whether every condition of a :func:`goal_checklist` is met (an unchecked one is not)."""
     return all(condition.met is True for condition in checklist)
+
+
+def defence_shortfalls(clean, worst_case, training_seconds):
+    """How the chosen defence misses the goal on the test set: a list of phrases, empty if it meets it.
+
+    ``clean``: accuracy on the whole test set, in [0, 1]; ``worst_case``: the worst-case
+    accuracy on the stratified subset, in [0, 1], which must lie above the report's best
+    number; ``training_seconds``: the summed epoch wall time, at most
+    :data:`TRAINING_HOURS_GOAL` hours. Each phrase says by how much, e.g.
+    ``"its worst case is 0.045 short of 0.598"``.
+    """
+    for value, label in ((clean, "clean"), (worst_case, "worst_case")):
+        if not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+            raise ValueError(f"{label} must be an accuracy in [0, 1], got {value!r}")
+    if not isinstance(training_seconds, numbers.Real) or training_seconds <= 0:
+        raise ValueError(f"training_seconds must be a positive number of seconds, got {training_seconds!r}")
+    report_best = catalogue.report_value("final_student_noise.fgsm")
+    hours = training_seconds / 3600.0
+    shortfalls = []
+    if not _at_least(clean, CLEAN_GOAL):
+        shortfalls.append(f"its clean accuracy is {CLEAN_GOAL - clean:.4f} short of {CLEAN_GOAL:.2f}")
+    if not worst_case > report_best:
+        shortfalls.append(f"its worst case is {report_best - worst_case:.3f} short of {report_best:.3f}")
+    over = training_seconds - TRAINING_HOURS_GOAL * 3600.0
+    if over > FLOAT_SLACK:
+        # Minutes or seconds, not hours: a few minutes over 3 h would print as "3.0 h".
+        amount = f"{over / 60:.0f} minutes" if over >= 90 else f"{over:.0f} s"
+        shortfalls.append(f"its training took {hours:.2f} h, {amount} over the {TRAINING_HOURS_GOAL:g} h budget")
+    return shortfalls

@@ -212,3 +212,24 @@ def test_the_goal_checklist_applies_each_condition_at_its_bar():
     assert text.candidate_phrase("robust_fast_at", checked, done).startswith("does not meet the goal: it meets 4 of the 6")
     with pytest.raises(ValueError, match="robust_fast_at.pgd"):
         expectations.goal_checklist("robust_fast_at", {"robust_fast_at.clean": 0.8}, 0.01)
+
+
+def test_the_defence_shortfalls_name_each_missed_bar_and_by_how_much():
+    report_best = catalogue.report_value("final_student_noise.fgsm")
+    budget = expectations.TRAINING_HOURS_GOAL * 3600
+    assert expectations.defence_shortfalls(0.81, report_best + 0.001, budget) == []
+    # At the bars: clean 0.80 and exactly 3 h meet them; a worst case equal to the report's does not.
+    assert expectations.defence_shortfalls(expectations.CLEAN_GOAL, 0.61, budget) == []
+    assert expectations.defence_shortfalls(0.81, report_best, budget) == [f"its worst case is 0.000 short of {report_best:.3f}"]
+    # 10,931 s is 131 s over 3 h: it must not print as "3.0 h", and says by how much.
+    missed = expectations.defence_shortfalls(0.7995, 0.553, budget + 131)
+    assert missed == [
+        "its clean accuracy is 0.0005 short of 0.80",
+        f"its worst case is {report_best - 0.553:.3f} short of {report_best:.3f}",
+        "its training took 3.04 h, 2 minutes over the 3 h budget",
+    ]
+    assert expectations.defence_shortfalls(0.81, 0.61, budget + 40) == ["its training took 3.01 h, 40 s over the 3 h budget"]
+    with pytest.raises(ValueError, match="clean must be an accuracy"):
+        expectations.defence_shortfalls(80.4, 0.61, budget)
+    with pytest.raises(ValueError, match="training_seconds"):
+        expectations.defence_shortfalls(0.81, 0.61, 0)
