@@ -101,7 +101,7 @@ def test_clean_vs_robust_draws_one_point_per_model_with_its_interval_and_the_goa
         line, _, (segments,) = container.lines
         np.testing.assert_allclose(line.get_xydata(), [[clean, robust]])
         np.testing.assert_allclose(segments.get_segments()[0], [[clean, low], [clean, high]])
-    assert [text.get_text() for text in axis.texts] == ["a", "b"]
+    assert sorted(text.get_text() for text in axis.texts) == ["a", "b"]
     plt.close(figure)
     quiet = robustness.clean_vs_robust(points, annotate=("b",))
     assert [text.get_text() for text in quiet.axes[0].texts] == ["b"] and len(quiet.axes[0].containers) == 2
@@ -113,3 +113,36 @@ def test_clean_vs_robust_draws_one_point_per_model_with_its_interval_and_the_goa
     plt.close(figure)
     with pytest.raises(ValueError, match="at least one model"):
         robustness.clean_vs_robust({})
+
+
+def test_clean_vs_robust_labels_of_neighbouring_points_do_not_overlap():
+    import matplotlib.pyplot as plt
+
+    from advlib.plots import robustness
+
+    # Chapter 9's crowd: two candidates 0.012 apart in clean accuracy with long names, two
+    # models at almost the same point, and one point at the far left edge.
+    points = {
+        "robust_fast_at_long": (0.788, 0.567, (0.547, 0.586)),
+        "robust_fast_at_restart": (0.800, 0.564, (0.545, 0.584)),
+        "dd_student_t50 at T = 1": (0.790, 0.065, (0.056, 0.076)),
+        "baseline": (0.809, 0.056, (0.048, 0.066)),
+        "surrogate": (0.811, 0.076, (0.066, 0.087)),
+        "robust_fast_at": (0.737, 0.550, (0.531, 0.570)),
+        "far_right": (0.848, 0.066, (0.057, 0.076)),
+    }
+    figure = robustness.clean_vs_robust(points, clean_goal=0.8, robust_goal=0.598)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axis = figure.axes[0]
+    boxes = {text.get_text(): text.get_window_extent(renderer) for text in axis.texts}
+    assert sorted(boxes) == sorted(points)
+    for first in boxes:
+        for second in boxes:
+            if first < second:
+                assert not boxes[first].overlaps(boxes[second]), (first, second)
+    # Every label stays inside the axes, and so clear of the legend below them.
+    inside = axis.get_window_extent(renderer)
+    for name, box in boxes.items():
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, name
+    plt.close(figure)

@@ -161,7 +161,8 @@ def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), 
     95% interval of the robust one (drawn as a vertical bar). ``clean_goal`` and
     ``robust_goal`` draw dashed lines; the goal is the region right of and above both.
     Names in ``highlight`` are drawn in orange, the rest in blue; only names in
-    ``annotate`` (default: every name) get a text label, so a crowd of points stays legible.
+    ``annotate`` (default: every name) get a text label, so a crowd of points stays legible,
+    and each label takes a side of its point where it covers no other label.
     """
     if not points:
         raise ValueError("points must hold at least one model")
@@ -169,18 +170,61 @@ def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), 
     for name, (clean, robust, (low, high)) in points.items():
         color = COLORS["orange"] if name in highlight else COLORS["blue"]
         axis.errorbar(clean, robust, yerr=[[robust - low], [high - robust]], fmt="o", color=color, capsize=3)
-        if annotate is None or name in annotate:
-            axis.annotate(name, (clean, robust), textcoords="offset points", xytext=(5, 4), fontsize=8)
     if clean_goal is not None:
         axis.axvline(clean_goal, color=COLORS["black"], linestyle="--", linewidth=1, label=f"clean accuracy {clean_goal:g}")
     if robust_goal is not None:
         axis.axhline(robust_goal, color=COLORS["vermillion"], linestyle="--", linewidth=1, label=f"robust accuracy {robust_goal:g}")
     if clean_goal is not None or robust_goal is not None:
-        axis.legend(loc="upper left", fontsize=8)
+        # Below the axes: inside, it covers whichever corner holds a point or a label.
+        axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
     axis.set_xlabel("clean accuracy")
     axis.set_ylabel("worst-case accuracy")
     axis.grid(alpha=0.3)
     if title:
         axis.set_title(title)
+    # Layout first: the labels are placed in the final axes, where their extents hold.
     figure.tight_layout()
+    _place_labels(figure, axis, {name: point[:2] for name, point in points.items() if annotate is None or name in annotate})
     return figure
+
+
+# Where a label may sit around its point (offset in points, alignment), tried in order.
+_LABEL_POSITIONS = (
+    ((5, 4), "left", "bottom"),
+    ((5, -4), "left", "top"),
+    ((-5, 4), "right", "bottom"),
+    ((-5, -4), "right", "top"),
+    ((0, 9), "center", "bottom"),
+    ((0, -9), "center", "top"),
+)
+
+
+def _place_labels(figure, axis, labelled):
+    """Label each ``{name: (x, y)}`` point at the first position that overlaps no earlier label.
+
+    Models close in both accuracies (two candidates of one recipe, say) would otherwise
+    print their names over each other. A label that fits nowhere keeps the first position.
+    """
+    figure.canvas.draw()  # Fixes the axis limits, so text extents are final.
+    renderer = figure.canvas.get_renderer()
+    inside = axis.get_window_extent(renderer)
+    placed = []
+    # Top to bottom, so the upper points (the ones the figure is about) choose first.
+    for name, (x, y) in sorted(labelled.items(), key=lambda item: -item[1][1]):
+        chosen = None
+        for offset, horizontal, vertical in _LABEL_POSITIONS:
+            label = axis.annotate(name, (x, y), textcoords="offset points", xytext=offset, fontsize=8,
+                                  ha=horizontal, va=vertical)
+            box = label.get_window_extent(renderer)
+            fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
+                    and not any(box.overlaps(other) for other in placed))
+            if fits:
+                chosen = box
+                break
+            label.remove()
+        if chosen is None:
+            label = axis.annotate(name, (x, y), textcoords="offset points", xytext=_LABEL_POSITIONS[0][0], fontsize=8)
+            chosen = label.get_window_extent(renderer)
+        placed.append(chosen)
+
+
