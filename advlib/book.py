@@ -78,3 +78,40 @@ def compare(keys, profile):
     source = text.data_sources(saved[key] for key in keys)
     caption = f"Report vs this book ({text.describe_profile(profile, source)})"
     return text.comparison_table(rows, caption)
+
+
+def claim_verdict(claim_id, profile):
+    """The scorecard's :class:`advlib.scorecard.Row` for one claim, from the saved measurements.
+
+    The verdict words a chapter prints come from here (the claim's rule in
+    :mod:`advlib.claims` is the one home of its threshold), never from a comparison
+    typed in a notebook.
+    """
+    from advlib import scorecard
+
+    saved = measurements.load_saved(profile)
+    (row,) = scorecard.from_saved(saved, measurements.seed_values(profile, saved), claims=[claim_id])
+    return row
+
+
+def claim_phrase(claim_id, profile, phrases):
+    """The phrase of ``phrases`` that matches the scorecard's verdict on ``claim_id``.
+
+    ``phrases`` maps each verdict of :data:`advlib.scorecard.VERDICTS` ("reproduced",
+    "not reproduced", "reversed", "not tested") to the words a sentence uses for it, for
+    example ``{"reproduced": "much larger than", ...}``. Every verdict must have words,
+    so that no build can fall through to a sentence nobody wrote. Raises ValueError for a
+    missing or unknown verdict.
+    """
+    from advlib import scorecard
+
+    if not isinstance(phrases, dict):
+        raise ValueError(f"phrases must be a dict from verdict to words, got {type(phrases).__name__}")
+    unknown = sorted(set(phrases) - set(scorecard.VERDICTS))
+    missing = [verdict for verdict in scorecard.VERDICTS if verdict not in phrases]
+    if unknown or missing:
+        raise ValueError(
+            f"phrases must give words for exactly the verdicts {', '.join(scorecard.VERDICTS)}; "
+            f"missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}"
+        )
+    return phrases[claim_verdict(claim_id, profile).verdict]

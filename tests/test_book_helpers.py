@@ -66,3 +66,42 @@ def test_source_kind_never_names_a_path():
     assert text.source_kind("image folder /work/shared/data/cifar10-jpeg (JPEG)") == "a local JPEG copy of CIFAR-10"
     assert text.source_kind("the official CIFAR-10 (keras.datasets download)") == "the official CIFAR-10"
     assert text.describe_profile("test", None).endswith("data: not recorded")
+
+
+PHRASES = {
+    "reproduced": "much larger than",
+    "not reproduced": "not clearly larger than",
+    "reversed": "smaller than",
+    "not tested": "not yet compared with",
+}
+
+
+@pytest.mark.parametrize(
+    ("random_sign", "fgsm", "expected"),
+    [
+        # fgsm-not-noise: random_sign - fgsm must exceed claims.LARGE_EFFECT (0.30) over
+        # the whole interval. On 10,000 images each Wilson half-width is about 0.01.
+        (0.80, 0.20, "much larger than"),
+        (0.55, 0.25, "not clearly larger than"),  # +0.30: the interval straddles the bar.
+        (0.20, 0.80, "smaller than"),
+    ],
+)
+def test_claim_phrase_follows_the_scorecards_verdict(results_folder, random_sign, fgsm, expected):
+    results_folder.mkdir(parents=True)
+    saved = {
+        "baseline.random_sign": {**saved_entry("baseline.random_sign", random_sign), "test_size": 10_000},
+        "baseline.fgsm": {**saved_entry("baseline.fgsm", fgsm), "test_size": 10_000},
+    }
+    (results_folder / "measurements.json").write_text(json.dumps(saved))
+    assert book.claim_phrase("fgsm-not-noise", "test", PHRASES) == expected
+
+
+def test_claim_phrase_of_an_unmeasured_claim_says_not_tested(results_folder):
+    assert book.claim_phrase("fgsm-not-noise", "test", PHRASES) == "not yet compared with"
+
+
+def test_claim_phrase_needs_words_for_every_verdict():
+    with pytest.raises(ValueError, match="missing: reversed, not tested"):
+        book.claim_phrase("fgsm-not-noise", "test", {"reproduced": "a", "not reproduced": "b"})
+    with pytest.raises(ValueError, match="unknown: reproducd"):
+        book.claim_phrase("fgsm-not-noise", "test", {**PHRASES, "reproducd": "x"})
