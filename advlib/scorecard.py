@@ -165,10 +165,10 @@ def _seed_row(claim, seeds):
         half, welch = 0.0, "no spread between seeds"
     low, high = gap.difference - half, gap.difference + half
     verdict, explanation = judge(claim.rule, low, high)
-    our_value = f"{first_name} {first.describe(4)} vs {second_name} {second.describe(4)}"
+    our_value = f"{first_name} {first.describe(3)} vs {second_name} {second.describe(3)}"
     reason = (
-        f"{first.mean:.4f} vs {second.mean:.4f}: {gap.difference:+.4f} ({welch}; 95% interval "
-        f"{low:+.4f} to {high:+.4f}): {explanation}"
+        f"{first.mean:.3f} vs {second.mean:.3f}: {gap.difference:+.3f} ({welch}; 95% interval "
+        f"{low:+.3f} to {high:+.3f}): {explanation}"
     )
     return Row(claim.claim_id, claim.section, claim.statement, claim.report_value, our_value,
                (low, high), verdict, reason, claim.rule.describe())
@@ -187,23 +187,26 @@ def _row(claim, values, sizes, seeds):
         value, size = values[key], sizes[key]
         low, high = statistics.wilson_interval(value, size)
         verdict, explanation = judge(rule, low, high)
-        our_value = f"{value:.4f} (n = {size:,})"
-        reason = f"{value:.4f} (95% interval {low:.4f} to {high:.4f}): {explanation}"
+        our_value = f"{value:.3f} (n = {size:,})"
+        reason = f"{value:.3f} (95% interval {low:.3f} to {high:.3f}): {explanation}"
         return Row(claim.claim_id, claim.section, claim.statement, claim.report_value, our_value,
                    (low, high), verdict, reason, rule.describe())
     first_key, second_key = claim.keys
     first, second = values[first_key], values[second_key]
-    scaled = f"{rule.scale:g} x {second:.4f}" if rule.scale != 1 else f"{second:.4f}"
+    scaled = f"{rule.scale:g} x {second:.3f}" if rule.scale != 1 else f"{second:.3f}"
     quantity = first - rule.scale * second
     if rule.kind == SAME:
         low = high = quantity
+        # Same predictions: the difference has no sampling error, and the rule's tolerance
+        # is the report's rounding, so it is printed finely enough to read against it.
         interval_text = "exact: same predictions"
     else:
         low, high = statistics.difference_interval(first, sizes[first_key], second, sizes[second_key], rule.scale)
-        interval_text = f"95% interval {low:+.4f} to {high:+.4f}"
+        interval_text = f"95% interval {low:+.3f} to {high:+.3f}"
     verdict, explanation = judge(rule, low, high)
-    our_value = f"{first:.4f} vs {scaled} (n = {sizes[first_key]:,}, {sizes[second_key]:,})"
-    reason = f"{first:.4f} vs {scaled}: {quantity:+.4f} ({interval_text}): {explanation}"
+    our_value = f"{first:.3f} vs {scaled} (n = {sizes[first_key]:,}, {sizes[second_key]:,})"
+    difference = f"{quantity:+.4f}" if rule.kind == SAME else f"{quantity:+.3f}"
+    reason = f"{first:.3f} vs {scaled}: {difference} ({interval_text}): {explanation}"
     return Row(claim.claim_id, claim.section, claim.statement, claim.report_value, our_value,
                (low, high), verdict, reason, rule.describe())
 
@@ -263,7 +266,7 @@ def _interval_text(row):
     low, high = row.interval
     if low == high:
         return f"{low:+.4f} (exact)"
-    return f"{low:+.4f} to {high:+.4f}"
+    return f"{low:+.3f} to {high:+.3f}"
 
 
 def to_text(rows):

@@ -77,7 +77,7 @@ def test_format_scorecard_prints_the_verdicts_the_rules_give(results_folder):
     assert verdicts == {row.claim_id: row.verdict for row in rows}
     # Each claim line shows our value and its interval; the counts close the table.
     line = next(line for line in text.splitlines() if line.startswith("random-at-gain "))
-    assert "0.9500 vs 0.5000 (n = 40, 40)" in line and "the whole interval is above +0.00" in line
+    assert "0.950 vs 0.500 (n = 40, 40)" in line and "the whole interval is above +0.00" in line
     totals = scorecard.count(rows)
     assert f"{len(claims.CLAIMS)} claims: {totals[REPRODUCED]} reproduced, {totals[NOT_REPRODUCED]} not reproduced, " \
            f"{totals[REVERSED]} reversed, {totals[NOT_TESTED]} not tested" in text

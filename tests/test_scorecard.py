@@ -107,7 +107,7 @@ def test_directional_claim_row_reports_the_numbers_and_the_interval():
     row = _verdict("random-at-gain", {"random_at.fgsm": 0.2213, "baseline.fgsm": 0.1908})
     low, high = statistics.difference_interval(0.2213, 10_000, 0.1908, 10_000)
     assert row.interval == pytest.approx((low, high))
-    assert row.reason.startswith(f"0.2213 vs 0.1908: +0.0305 (95% interval {low:+.4f} to {high:+.4f})")
+    assert row.reason.startswith(f"0.221 vs 0.191: +0.030 (95% interval {low:+.3f} to {high:+.3f})")
     assert row.report_value == "0.446 vs 0.204"
     assert "above +0.00" in row.rule
 
@@ -157,7 +157,7 @@ def test_scale_multiplies_the_second_key():
     assert _verdict("random-at-twice", {"random_at.fgsm": 0.45, "baseline.fgsm": 0.20}).verdict == REPRODUCED
     row = _verdict("random-at-twice", {"random_at.fgsm": 0.28, "baseline.fgsm": 0.20})
     assert row.verdict == NOT_REPRODUCED
-    assert "1.5 x 0.2000" in row.reason
+    assert "1.5 x 0.200" in row.reason
 
 
 def test_share_claim_reversed_below_its_own_bound():
@@ -262,7 +262,7 @@ def test_order_claim_reversed_when_per_epoch_is_clearly_above_random():
     # t_0.975(4) = 2.776445, so -0.19 ± 0.022670.
     assert row.interval == pytest.approx((-0.212670, -0.167330), abs=2e-6)
     assert "Welch t = -23.27, df 4.0" in row.reason
-    assert "0.2100 ± 0.0100 (n = 3)" in row.our_value
+    assert "0.210 ± 0.010 (n = 3)" in row.our_value
 
 
 def test_order_claim_not_reproduced_when_seeds_overlap():
@@ -437,7 +437,7 @@ def test_markdown_is_one_escaped_table():
     pipes = {line.replace("\\|", "").count("|") for line in lines}
     assert pipes == {len(scorecard.COLUMNS) + 1}
     assert "x\\|y" in lines[2] and "\\<script\\>" in lines[2] and "\\*bold\\*" in lines[2]
-    assert "+0.1000 to +0.2000" in lines[2]
+    assert "+0.100 to +0.200" in lines[2]
 
 
 def test_text_is_a_line_per_claim_then_the_counts():
@@ -446,7 +446,7 @@ def test_text_is_a_line_per_claim_then_the_counts():
     lines = scorecard.to_text(rows).splitlines()
     assert len(lines) == 1 + len(rows) + 1
     assert lines[1].split()[:2] == ["random-at-gain", "reproduced"]
-    assert "0.4500 vs 0.2000 (n = 10,000, 10,000)" in lines[1] and f"{rows[0].interval[0]:+.4f} to" in lines[1]
+    assert "0.450 vs 0.200 (n = 10,000, 10,000)" in lines[1] and f"{rows[0].interval[0]:+.3f} to" in lines[1]
     assert lines[2].split()[:3] == ["order-seeds", "not", "tested"] and "missing: seeds:random_at.fgsm" in lines[2]
     assert lines[-1] == "2 claims: 1 reproduced, 0 not reproduced, 0 reversed, 1 not tested"
 
@@ -462,7 +462,7 @@ def test_html_is_one_escaped_table():
     assert body.count("<td>") == len(scorecard.HTML_COLUMNS) == 4
     cells = [cell.split("</td>")[0] for cell in body.split("<td>")[1:]]
     assert cells[0].endswith("<br><small>x|y, S &lt;5&gt;</small>") and "&lt;script&gt;" in cells[0]
-    assert cells[1:] == ["0.1", "0.2<br><small>+0.1000 to +0.2000</small>",
+    assert cells[1:] == ["0.1", "0.2<br><small>+0.100 to +0.200</small>",
                          "<strong>reproduced</strong><br><small>rule</small>"]
 
 
@@ -473,3 +473,41 @@ def test_the_module_imports_no_tensorflow():
         "assert not any(name.split('.')[0] in ('tensorflow', 'keras') for name in sys.modules), 'TensorFlow imported'"
     )
     subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, check=True)
+
+
+def _report_numbers_of_keys(claim):
+    from advlib import catalogue
+
+    numbers = []
+    for key in claim.keys:
+        measurement = catalogue.MEASUREMENTS_BY_KEY.get(key)
+        if measurement is None or measurement.report is None:
+            return None
+        numbers.append(f"{measurement.report:.3f}")
+    return numbers
+
+
+def test_each_claims_report_value_lists_the_reports_numbers_in_the_order_of_its_keys():
+    # The scorecard prints the report's numbers beside ours, and ours follow the keys:
+    # "0.812 vs 0.858" beside "teacher vs student" put our student above its teacher.
+    import re
+
+    from advlib import claims
+
+    checked = 0
+    for claim in claims.CLAIMS:
+        expected = _report_numbers_of_keys(claim)
+        if expected is None or claim.rule.scale != 1.0:
+            continue
+        printed = re.findall(r"\d\.\d{3}", claim.report_value)[: len(expected)]
+        assert printed == expected, f"{claim.claim_id}: report_value {claim.report_value!r} should list {expected}"
+        checked += 1
+    assert checked >= 20
+
+
+def test_book_checks_are_the_claims_the_report_did_not_measure():
+    from advlib import claims
+
+    book_checks = {claim.claim_id for claim in claims.CLAIMS if claim.book_check}
+    assert book_checks == {"order-seeds", "random-at-gain-seeds", "per-epoch-gain-seeds",
+                           "fresh-random-hypothesis", "t1-bypass-pgd", "low-t-masking"}

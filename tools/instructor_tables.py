@@ -23,10 +23,10 @@ PROFILES = ("full", "quick")
 
 
 def book_models():
-    """The registry models the chapters use: all but the defence candidates not yet in the book."""
+    """Every model of the registry: the chapters use them all, the defence candidates included."""
     from advlib import registry
 
-    return [name for name in registry.MODELS if name not in registry.DEFENCE_CANDIDATES]
+    return list(registry.MODELS)
 
 
 def training_hours(profile):
@@ -89,6 +89,8 @@ def render(times, hours, model_count, machines):
         f"scratch took {hours['full']:.1f} hours on the full profile and {hours['quick']:.1f} hours",
         "on the `quick` profile, summed from the training records shipped with the weights",
         "(`python -m advlib reproduce --profile full` retrains)" + _machines_phrase(machines) + ".",
+        "These are wall-clock times: they include whatever else ran on the machine at the same",
+        "time, so they are an upper bound on what the training itself costs.",
     ]
     return "\n".join(lines) + "\n"
 
