@@ -250,3 +250,24 @@ def get_claim(claim_id):
         raise ValueError(f"unknown claim id {claim_id!r}: choose one of {', '.join(CLAIMS_BY_ID)}")
     return CLAIMS_BY_ID[claim_id]
 
+
+# Chapter 1's short table: each of the report's own findings once, in the order the
+# report makes them. The claims left out restate one of these with other numbers (the
+# bypass repeats the masking pair, the cross-set check the T = 50 number), judge a side
+# effect (clean-accuracy costs), or are the book's own checks: the appendix's full
+# scorecard shows them all.
+FINDINGS = (
+    "fgsm-drop",
+    "fgsm-not-noise",
+    "random-at-gain",
+    "per-epoch-gain",
+    "order-models",
+    "dd-student-no-gain",
+    "t1-masking",
+    "t1-zero-gradients",
+    "variant-student-beats-teacher",
+    "final-beats-teacher",
+    "noise-final",
+    "final-headline",
+    "noise-random-at-beats-final",
+)

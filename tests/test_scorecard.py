@@ -511,3 +511,17 @@ def test_book_checks_are_the_claims_the_report_did_not_measure():
     book_checks = {claim.claim_id for claim in claims.CLAIMS if claim.book_check}
     assert book_checks == {"order-seeds", "random-at-gain-seeds", "per-epoch-gain-seeds",
                            "fresh-random-hypothesis", "t1-bypass-pgd", "low-t-masking"}
+
+
+def test_chapter_1s_findings_are_report_claims_each_once_in_the_reports_order():
+    from advlib import claims
+
+    order = [claim.claim_id for claim in claims.CLAIMS]
+    assert len(claims.FINDINGS) <= 15
+    assert len(set(claims.FINDINGS)) == len(claims.FINDINGS)
+    assert sorted(claims.FINDINGS, key=order.index) == list(claims.FINDINGS)
+    chosen = [claims.get_claim(claim_id) for claim_id in claims.FINDINGS]
+    assert not [claim.claim_id for claim in chosen if claim.book_check]
+    # No pair of numbers counted twice: every finding judges another set of measurements.
+    key_sets = [frozenset(claim.keys) for claim in chosen]
+    assert len(set(key_sets)) == len(key_sets)
