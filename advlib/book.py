@@ -76,7 +76,7 @@ def compare(keys, profile):
     # offline JPEG copy even where this notebook loads the official data (in Colab).
     saved = measurements.load_saved(profile)
     source = text.data_sources(saved[key] for key in keys)
-    caption = f"Report vs this book ({text.describe_profile(profile, source)})"
+    caption = f"The report and our models ({text.describe_numbers(profile, source)})"
     return text.comparison_table(rows, caption)
 
 
@@ -115,3 +115,95 @@ def claim_phrase(claim_id, profile, phrases):
             f"missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}"
         )
     return phrases[claim_verdict(claim_id, profile).verdict]
+
+
+def stable_first_index(scores, low, high=float("inf"), *, tolerance):
+    """The first position whose score lies in ``[low, high]``, refused where float noise could move it.
+
+    A chapter's example (an image, a class) must be the same on every machine, but a
+    score computed in float32 (a logit gap, a probability) can differ in its last digits
+    from one CPU to another. So the choice is refused with a ValueError if any score up
+    to and including the chosen one lies within ``tolerance`` of ``low`` or ``high``:
+    noise smaller than ``tolerance`` then moves no score across a bound and cannot change
+    the answer. ``scores`` is a 1-D sequence of floats (NaN counts as outside); returns
+    an int. Also a ValueError if no score lies in the range.
+    """
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1 or not low <= high or not tolerance >= 0:
+        raise ValueError(f"need 1-D scores, low <= high and tolerance >= 0; got shape {scores.shape}, "
+                         f"low {low!r}, high {high!r}, tolerance {tolerance!r}")
+    inside = (scores >= low) & (scores <= high)
+    if not inside.any():
+        raise ValueError(f"no score lies in [{low:g}, {high:g}] (scores range from {np.nanmin(scores):g} "
+                         f"to {np.nanmax(scores):g})")
+    index = int(np.argmax(inside))
+    considered = scores[: index + 1]
+    with np.errstate(invalid="ignore"):
+        distance = np.minimum(np.abs(considered - low), np.abs(considered - high))
+        close = np.flatnonzero(distance < tolerance)
+    if close.size:
+        position = int(close[0])
+        raise ValueError(
+            f"the choice is not stable: score {scores[position]:.6g} at position {position} lies within "
+            f"{tolerance:g} of a bound of [{low:g}, {high:g}], so float noise could change which position is first"
+        )
+    return index
+
+
+# Chapter 6's example image: the true class's logit leads every other logit by at least
+# this much. A lead of about 17 already rounds a float32 softmax at T = 1 to exactly 1 for
+# the true class (exp(-17) is below half the float32 spacing just under 1), so an image
+# past 100 is saturated with room to spare, whatever the last digits of its logits.
+SATURATED_EXAMPLE_LEAD = 100.0
+# Logit leads closer than this to the bound are refused as too close to call.
+LOGIT_TOLERANCE = 1.0
+# Probabilities closer than this to a bound are refused as too close to call.
+PROBABILITY_TOLERANCE = 1e-4
+
+
+def true_class_lead(scores, labels):
+    """Each row's true-class score minus the largest other score: ``(N,)`` float64.
+
+    ``scores`` ``(N, classes)`` (logits or probabilities), ``labels`` ``(N,)`` integers.
+    Positive exactly where the row's top class is the true one.
+    """
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=np.float64)
+    rows = np.arange(len(scores))
+    labels = np.asarray(labels, dtype=np.int64)
+    others = scores.copy()
+    others[rows, labels] = -np.inf
+    return scores[rows, labels] - others.max(axis=1)
+
+
+def saturated_example(logits, labels, *, lead=SATURATED_EXAMPLE_LEAD, tolerance=LOGIT_TOLERANCE):
+    """Chapter 6's example: the first image whose true-class logit leads every other by at least ``lead``.
+
+    ``logits`` ``(N, 10)``, ``labels`` ``(N,)``. Such an image is correctly classified and
+    its float32 softmax at T = 1 gives the true class exactly 1.0. The choice goes through
+    :func:`stable_first_index`, so it is the same wherever the logits differ by less than
+    ``tolerance``. Returns an int.
+    """
+    return stable_first_index(true_class_lead(logits, labels), lead, tolerance=tolerance)
+
+
+def typical_soft_label(soft_labels, labels, *, tolerance=PROBABILITY_TOLERANCE):
+    """Chapter 5's example: ``(position, low, high)`` of the first typical, correct soft label.
+
+    ``soft_labels`` ``(N, 10)`` rows of probabilities, ``labels`` ``(N,)`` the true classes.
+    Typical means that the true class gets a probability between ``low``, the first quartile
+    of all the rows' top-class probabilities, and ``high``, their third quartile: the
+    middle half. ``low`` is raised to 0.5 where the quartile is below it, so the true class
+    is also the top one (the teacher is right). The choice goes through
+    :func:`stable_first_index`.
+    """
+    import numpy as np
+
+    soft_labels = np.asarray(soft_labels, dtype=np.float64)
+    first_quartile, third_quartile = np.quantile(soft_labels.max(axis=1), [0.25, 0.75])
+    low, high = max(float(first_quartile), 0.5), float(third_quartile)
+    true_probability = soft_labels[np.arange(len(soft_labels)), np.asarray(labels, dtype=np.int64)]
+    return stable_first_index(true_probability, low, high, tolerance=tolerance), low, high

@@ -146,6 +146,18 @@ def describe_profile(profile, data_source):
     return f"profile {profile.name!r}: {sizes}, {profile.epochs} epochs; data: {source_kind(data_source)}"
 
 
+def describe_numbers(profile, data_source):
+    """What a table's numbers were measured on, for a chapter's caption.
+
+    The book's own setting (the full profile) is described by its data alone; a reduced
+    profile is named, since its numbers are not the book's.
+    """
+    profile = registry.get_profile(profile)
+    if profile.name == "full":
+        return f"all 10,000 test images; data: {source_kind(data_source)}"
+    return describe_profile(profile, data_source) + "; not the book's numbers"
+
+
 def candidate_phrase(name, checklist, values):
     """One clause on a robust candidate against chapter 9's goal, from its :func:`advlib.expectations.goal_checklist`.
 

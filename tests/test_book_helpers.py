@@ -43,7 +43,13 @@ def test_compare_names_the_data_the_saved_numbers_came_from(results_folder):
     (results_folder / "measurements.json").write_text(json.dumps(saved))
     table = book.compare(["baseline.clean", "baseline.fgsm"], "test")
     assert table.values == {"baseline.clean": 0.5, "baseline.fgsm": 0.5}
-    assert table.caption.endswith("data: hand-made)")
+    assert table.caption.endswith("data: hand-made; not the book's numbers)")
+
+
+def test_a_full_profile_caption_names_the_data_not_the_profile():
+    caption = text.describe_numbers("full", "image folder /somewhere (JPEG)")
+    assert caption == "all 10,000 test images; data: a local JPEG copy of CIFAR-10"
+    assert "profile" not in caption and "profile 'quick'" in text.describe_numbers("quick", None)
 
 
 def test_closeness_and_flag_phrases_follow_the_numbers():

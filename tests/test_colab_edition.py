@@ -365,3 +365,16 @@ def test_a_chapter_executed_by_the_build_is_read_from_the_cache_not_the_merged_c
     executed = colab_edition._executed(copy, source, tmp_path)
     outputs = colab_edition._clean_outputs(executed.cells[0].outputs)
     assert [output["text"] for output in outputs] == ["a\nb\n"]
+
+
+def test_cells_the_site_hides_are_collapsed_behind_a_title_in_colab():
+    assert colab_edition.collapsed_title("# Expectation 2, judged on the same numbers.\nx = 1") == (
+        "Expectation 2, judged on the same numbers")
+    assert colab_edition.collapsed_title("figure = advlib.plots.images.grid(x)\nplt.show()") == "Draw the figure"
+    assert colab_edition.collapsed_title("advlib.book.glue('a', 1)") == "Bookkeeping: the numbers quoted in the text"
+    # Every hidden cell of the committed edition opens with its title and is a form.
+    for path in sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code" and set(cell.metadata.get("tags", [])) & {"remove-input", "hide-input"}:
+                assert cell.source.startswith("# @title "), f"{path.name}: {cell.source[:60]!r}"
+                assert cell.metadata.get("cellView") == "form"

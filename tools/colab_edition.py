@@ -896,6 +896,16 @@ def setup_source(site: Site) -> str:
     return SETUP_TEMPLATE.replace("__REPOSITORY_URL__", site.repository_url).rstrip("\n")
 
 
+def collapsed_title(source: str) -> str:
+    """The ``# @title`` of a cell the site hides: its first comment, or what the cell does."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if first.startswith("#") and not first.startswith("#@") and not first.startswith("# @"):
+        return first.lstrip("#").strip().rstrip(".:")
+    if "plt.show()" in source or "advlib.plots" in source:
+        return "Draw the figure"
+    return "Bookkeeping: the numbers quoted in the text"
+
+
 def render_chapter(book: Book, path: Path) -> str:
     chapter = path.stem
     renderer = ChapterRenderer(book, chapter)
@@ -948,7 +958,10 @@ def render_chapter(book: Book, path: Path) -> str:
         if "remove-output" not in tags:
             new.outputs = _outputs(saved)
             new.execution_count = saved.get("execution_count")
-        if "remove-input" in tags:  # only the output shows; the code stays runnable
+        if "remove-input" in tags or "hide-input" in tags:
+            # Bookkeeping and figure-drawing code: the site hides it, Colab collapses it
+            # behind a title (a form cell shows its code only when the reader opens it).
+            new.source = f"# @title {collapsed_title(cell.source)}\n" + cell.source
             new.metadata["cellView"] = "form"
             new.metadata.setdefault("jupyter", {})["source_hidden"] = True
         cells.append(new)
