@@ -160,7 +160,7 @@ MEASUREMENTS = [
     _m("random_at_noise.clean", "Section 9", "Random AT with input noise, clean", NOISY_RANDOM_AT),
     _m("random_at_noise.fgsm", "Section 9", "Random AT with input noise, its FGSM set", NOISY_RANDOM_AT, "fgsm", 0.601),
     _m("surrogate.clean", BEYOND, "Surrogate (baseline recipe, another seed), clean", "surrogate", note="not run"),
-    # Stronger attacks (chapter 9), each on the same seeded subset of the test set.
+    # Stronger attacks (chapters 9 to 11), each on the same seeded subset of the test set.
     _m("baseline.pgd", BEYOND, f"Baseline, PGD {ON_SUBSET}", "baseline", "pgd", **PGD),
     _m("random_at.pgd", BEYOND, f"Random AT, PGD {ON_SUBSET}", "random_at", "pgd", **PGD),
     _m("per_epoch_at.pgd", BEYOND, f"Per-epoch AT, PGD {ON_SUBSET}", "per_epoch_at", "pgd", **PGD),

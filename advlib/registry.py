@@ -206,7 +206,7 @@ SEED_COPIES = tuple(name for names in SEED_STUDY.values() for name in names)
 # show them once they are trained.
 DEFENCE_CANDIDATES = tuple(name for name, spec in MODELS.items() if spec.holdout)
 MAIN_MODELS = tuple(name for name in MODELS if name not in SEED_COPIES and name not in DEFENCE_CANDIDATES)
-# The candidates for a defence that holds (chapter 9), in the order they were tried.
+# The candidates for a defence that holds (chapter 11), in the order they were tried.
 ROBUST_CANDIDATES = ("robust_fast_at", "robust_fast_at_long", "robust_fast_at_restart")
 
 

@@ -159,7 +159,7 @@ def describe_numbers(profile, data_source):
 
 
 def candidate_phrase(name, checklist, values):
-    """One clause on a robust candidate against chapter 9's goal, from its :func:`advlib.expectations.goal_checklist`.
+    """One clause on a robust candidate against chapter 11's goal, from its :func:`advlib.expectations.goal_checklist`.
 
     ``values`` holds the candidate's measurements by key. Whole-test-set accuracies get
     four decimals (10,000 images on full), so that a value just below a bar never prints

@@ -186,7 +186,7 @@ def stratified_subset(labels, per_class, seed=0):
 
     ``labels`` are integer labels ``(N,)``; the draw is :func:`advlib.data.stratified_indices`
     with ``numpy.random.default_rng(seed)``. With 250 per class (2,500 images) the 95%
-    interval of an accuracy near 0.5 is at most ±0.0196: the size chapter 9's worst-case
+    interval of an accuracy near 0.5 is at most ±0.0196: the size chapter 10's worst-case
     numbers use, so that each is known to within ±0.02.
     """
     from advlib import data

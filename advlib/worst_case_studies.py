@@ -1,7 +1,7 @@
-"""Chapter 9's worst-case studies: :mod:`advlib.worst_case` on every view, computed once and saved.
+"""Chapter 10's worst-case studies: :mod:`advlib.worst_case` on every view, computed once and saved.
 
 :func:`worst_case_study` runs the AutoAttack-style suite on a fixed, stratified subset of
-the test set (:func:`subset_for`); :func:`reference_study` runs the chapter's own attacks
+the test set (:func:`subset_for`); :func:`reference_study` runs chapter 9's attacks
 (FGSM, 10-step PGD and, for a random view, EOT-PGD) on the same images, so the two can
 be compared image set for image set. Both are saved in ``studies.json`` like the sweeps
 and audits of :mod:`advlib.studies`, under keys that hash every parameter and model.
@@ -12,7 +12,7 @@ number is known to within ±0.02. The quick and test profiles exist to run the c
 minutes; they use :data:`SMALL_PROFILE_OPTIONS`, and their numbers are no evaluation.
 
 A full-profile worst case takes from twenty minutes to a few hours of 2-core CPU per
-model, so chapter 9 computes it only where it is cheap (:func:`chapter_results`); on the
+model, so chapter 10 computes it only where it is cheap (:func:`chapter_results`); on the
 full profile it reads the shipped or saved studies, and ``python -m advlib reproduce``
 computes the missing ones.
 """
@@ -200,7 +200,7 @@ KINDS = ("worst_case", "worst_case_reference")
 
 
 def saved_entry(kind, view, profile, saved=None):
-    """The saved entry of chapter 9's ``kind`` (one of :data:`KINDS`) study of ``view``, or None.
+    """The saved entry of chapter 10's ``kind`` (one of :data:`KINDS`) study of ``view``, or None.
 
     Only an entry computed with the profile's chapter options and the current model counts;
     ``saved`` is :func:`advlib.studies.load_saved`'s dict, to read the file once for many views.
@@ -216,12 +216,12 @@ def saved_entry(kind, view, profile, saved=None):
 
 
 def computes_in_chapter(profile):
-    """Whether chapter 9 computes missing worst cases itself: on every profile but full."""
+    """Whether chapter 10 computes missing worst cases itself: on every profile but full."""
     return registry.get_profile(profile).name != "full"
 
 
 def chapter_results(profile):
-    """``(found, missing)``: ``{label: (WorstCase, reference)}`` of chapter 9's views, and the labels without one.
+    """``(found, missing)``: ``{label: (WorstCase, reference)}`` of chapter 10's views, and the labels without one.
 
     On a profile where :func:`computes_in_chapter` is true every view is computed or
     loaded, so ``missing`` is empty; on full only saved studies are read.
@@ -244,7 +244,7 @@ def chapter_results(profile):
 
 
 def run_all(profile, *, verbose=True):
-    """The worst case and the reference attacks of every view chapter 9 audits, computed or loaded.
+    """The worst case and the reference attacks of every view chapter 9 audits, computed or loaded for chapter 10.
 
     Returns ``{label: (WorstCase, reference dict)}`` in chapter order.
     """

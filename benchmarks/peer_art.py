@@ -12,7 +12,7 @@ with ``loss_type="cross_entropy"`` and ``"difference_logits_ratio"``, and
 
 Both sides attack the same model (``advlib.models.build_cnn()`` with the shipped
 full-profile weights), the same ``--per-class`` CIFAR-10 test images of each class (from
-``ADVLIB_CIFAR10`` or the official download), drawn as chapter 9 draws its worst-case subset
+``ADVLIB_CIFAR10`` or the official download), drawn as chapter 10 draws its worst-case subset
 (:func:`advlib.worst_case.stratified_subset` with the full profile's seed; 250 per class is
 that very subset), the same eps, one random start, the same
 number of steps / queries and the same Square ``p_init``. ART sees the logits model
@@ -141,7 +141,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="shipped full-profile models")
     parser.add_argument("--per-class", type=int, default=100,
-                        help="test images of each class, stratified as chapter 9's subset (250 is that subset)")
+                        help="test images of each class, stratified as chapter 10's subset (250 is that subset)")
     # The book's eps (the report's): the robust accuracies compared in the issue are at 0.01.
     parser.add_argument("--eps", type=float, default=0.01, help="L-inf radius in [0, 1] pixel units (default 0.01)")
     parser.add_argument("--steps", type=int, default=100, help="APGD iterations")

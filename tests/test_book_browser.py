@@ -112,7 +112,7 @@ def test_chapter_and_figure_numbers_are_checked():
     assert len(problems) == 3
 
 
-def test_the_toc_numbers_the_ten_chapters():
+def test_the_toc_numbers_the_twelve_chapters():
     numbers = browser_check.chapter_numbers()
     chapters = [page for page in PAGES if page.is_notebook and page.source.stem[:2].isdigit()]
-    assert [numbers.get(f"book/{page.source.stem}") for page in chapters] == list(range(1, 11))
+    assert [numbers.get(f"book/{page.source.stem}") for page in chapters] == list(range(1, 13))

@@ -47,8 +47,8 @@ def test_launch_buttons_have_what_colab_needs():
     assert 30 < CONFIG["execute"]["timeout"] < 24 * 3600
 
 
-def test_the_chapters_are_the_ten_numbered_notebooks():
-    assert [path.name[:2] for path in CHAPTERS] == [f"{number:02d}" for number in range(1, 11)]
+def test_the_chapters_are_the_twelve_numbered_notebooks():
+    assert [path.name[:2] for path in CHAPTERS] == [f"{number:02d}" for number in range(1, 13)]
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[path.name for path in CHAPTERS])

@@ -120,7 +120,7 @@ def test_clean_vs_robust_labels_of_neighbouring_points_do_not_overlap():
 
     from advlib.plots import robustness
 
-    # Chapter 9's crowd: two candidates 0.012 apart in clean accuracy with long names, two
+    # Chapter 11's crowd: two candidates 0.012 apart in clean accuracy with long names, two
     # models at almost the same point, and one point at the far left edge.
     points = {
         "robust_fast_at_long": (0.788, 0.567, (0.547, 0.586)),

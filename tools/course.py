@@ -147,7 +147,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert len(runs) == 5, \"five measurements\"\n"
         "assert all(0.0 <= value <= 1.0 for value in runs), \"accuracies are shares of the test images\"",
     ),
-    ("10_error_bars", 3): Check(
+    ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),
         "Store whether each FGSM image is classified correctly in `correct` and the 1,000 bootstrap "
         "accuracies in `bootstrap`.",
