@@ -92,14 +92,25 @@ def install_test_models(tmp_path_factory):
 
     from tests.helpers import make_image_tree
 
-    root = tmp_path_factory.mktemp("shared-test-models")
-    source = make_image_tree(root / "cifar")
+    from advlib import store
+
+    # Under pytest-xdist every worker has its own base folder below a shared one: the
+    # models are trained in the shared one, under a lock, by whichever worker needs them
+    # first, and the other worker loads them (load_or_train finds them by config hash)
+    # instead of training them a second time on the same two cores.
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-test-models"
+    root.mkdir(exist_ok=True)
+    with store.locked(root / "cifar"):
+        complete = root / "cifar.complete"
+        source = root / "cifar" if complete.exists() else make_image_tree(root / "cifar")
+        complete.touch()
 
     def install(results_root, names=SHARED_TEST_MODELS):
-        from advlib import experiments, registry, store
+        from advlib import experiments, registry
 
         needed = registry.models_needed(list(names))
-        with pytest.MonkeyPatch.context() as patch:
+        with pytest.MonkeyPatch.context() as patch, store.locked(root / "results"):
             patch.setenv("ADVLIB_CIFAR10", str(source))
             patch.setenv("ADVLIB_CACHE_DIR", str(root / "cache"))
             patch.setenv("ADVLIB_RESULTS", str(root / "results"))
