@@ -233,3 +233,13 @@ def test_the_defence_shortfalls_name_each_missed_bar_and_by_how_much():
         expectations.defence_shortfalls(80.4, 0.61, budget)
     with pytest.raises(ValueError, match="training_seconds"):
         expectations.defence_shortfalls(0.81, 0.61, 0)
+
+
+def test_without_a_training_time_only_the_two_accuracy_bars_are_judged():
+    # A wall time measured on a shared machine only bounds the cost from above, so the
+    # chapter judges the accuracy bars alone; an overlong time must not sneak in.
+    assert expectations.defence_shortfalls(0.81, 0.61, None) == []
+    assert expectations.defence_shortfalls(0.79, 0.61, None) == ["its clean accuracy is 0.0100 short of 0.80"]
+    assert len(expectations.defence_shortfalls(0.81, 0.61, 4 * 3600)) == 1
+    with pytest.raises(ValueError, match="training_seconds"):
+        expectations.defence_shortfalls(0.81, 0.61, 0)

@@ -97,9 +97,17 @@ def test_no_notebook_cell_defines_statistics_or_thresholds():
     for notebook in sorted((REPOSITORY / "book").glob("*.ipynb")):
         for index, cell in enumerate(json.loads(notebook.read_text())["cells"]):
             source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if "method-check" in tags:
+                # The tolerance of a check that the page's code agrees with advlib (99.9% of
+                # pixels, float noise) belongs to that check, not to any verdict.
+                continue
             if re.search(r"itertools\.combinations|np\.sqrt\(.*\(1 - ", source):
                 offenders.append(f"{notebook.name} cell {index}: statistics")
-            for match in re.finditer(r"^([A-Za-z_]+)\s*=\s*[0-9]*\.[0-9]+\s*(#|$)", source, re.M):
+            # The method on the page may name its parameters (the variant's temperatures);
+            # a comparison with a typed decimal is still a threshold there.
+            constants = [] if "method" in tags else re.finditer(r"^([A-Za-z_]+)\s*=\s*[0-9]*\.[0-9]+\s*(#|$)", source, re.M)
+            for match in constants:
                 offenders.append(f"{notebook.name} cell {index}: a threshold {match.group(1)} typed in")
             # A decimal compared with a number is a threshold; advlib.text.READINGS holds them.
             for match in re.finditer(r"(?<!:)(<=|>=|<|>)\s*[0-9]*\.[0-9]+(?![0-9]*[a-zA-Z%)])", source):
