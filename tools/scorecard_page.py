@@ -13,9 +13,11 @@ so the page is the same in every build; ``tests/test_scorecard_page.py`` checks 
 committed file is in step with them.
 """
 
-import argparse
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generated_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "book" / "_generated" / "scorecard.md"
@@ -81,20 +83,7 @@ def current():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is out of date")
-    arguments = parser.parse_args(argv)
-    text = current()
-    if arguments.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)} is out of date: run python tools/scorecard_page.py", file=sys.stderr)
-            return 1
-        print(f"{OUT.relative_to(ROOT)} is up to date")
-        return 0
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(text)
-    print(f"wrote {OUT.relative_to(ROOT)}")
-    return 0
+    return generated_file.main(__doc__.splitlines()[0], OUT, current, argv)
 
 
 if __name__ == "__main__":
