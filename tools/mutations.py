@@ -771,4 +771,28 @@ MUTATIONS = [
         description='the Wilson interval at 90% instead of 95%',
         tests=['tests/test_measurements.py', 'tests/test_scorecard.py'],
     ),
+    dict(
+        id='claim-phrase-ignores-verdict',
+        file='advlib/book.py',
+        original='    return phrases[claim_verdict(claim_id, profile).verdict]',
+        replacement='    return phrases["reproduced"]',
+        description="a chapter's verdict words always say 'reproduced', whatever the scorecard decides",
+        tests=['tests/test_book_helpers.py'],
+    ),
+    dict(
+        id='report-value-order-swapped',
+        file='advlib/claims.py',
+        original='"0.858 vs 0.812", ("dd_teacher_t50.clean"',
+        replacement='"0.812 vs 0.858", ("dd_teacher_t50.clean"',
+        description="a claim lists the report's numbers student first beside ours teacher first",
+        tests=['tests/test_scorecard.py'],
+    ),
+    dict(
+        id='gradient-panels-not-grouped',
+        file='advlib/plots/gradients.py',
+        original='order = None if labels is None else np.argsort(np.asarray(labels), kind="stable")',
+        replacement='order = None if labels is None else np.arange(len(labels))',
+        description='the gradient-norm figure names class bands without grouping the images by class',
+        tests=['tests/test_plots_gradients.py'],
+    ),
 ]
