@@ -130,6 +130,12 @@ CHECKS: dict[tuple[str, int], Check] = {
         "# Clipped, they are the chapter's FGSM images (\"almost all\": a GPU may flip the sign of a tiny gradient).\n"
         "assert np.mean(np.isclose(np.clip(x_unclipped, 0.0, 1.0), x_adv, atol=1e-6)) > 0.99",
     ),
+    ("03_fgsm", 4): Check(
+        ("my_fgsm",),
+        "Write your FGSM as the function `my_fgsm`, called as my_fgsm(model, x, y, eps).",
+        "# advlib.exercises runs my_fgsm on hand-made cases and prints a hint for a typical mistake.\n"
+        "assert advlib.exercises.check(\"fgsm\", my_fgsm).passed, \"read the hint printed above\"",
+    ),
     ("04_adversarial_training", 1): Check(
         ("transfer", "own"),
         "Store the accuracy on the baseline's FGSM images in `transfer` and on its own in `own`.",
@@ -140,6 +146,11 @@ CHECKS: dict[tuple[str, int], Check] = {
         "Leave the soft labels of the last temperature, T = 500, in `labels`.",
         "assert np.shape(labels) == (len(x_subset), 10)\n"
         "assert np.allclose(np.sum(labels, axis=1), 1.0, atol=1e-4), \"soft labels are probabilities\"",
+    ),
+    ("05_defensive_distillation", 5): Check(
+        ("my_soft_labels",),
+        "Write your soft labels as the function `my_soft_labels`, called as my_soft_labels(logits, T).",
+        "assert advlib.exercises.check(\"soft_labels\", my_soft_labels).passed, \"read the hint printed above\"",
     ),
     ("08_final_model", 1): Check(
         ("runs",),

@@ -795,4 +795,20 @@ MUTATIONS = [
         description='the gradient-norm figure names class bands without grouping the images by class',
         tests=['tests/test_plots_gradients.py'],
     ),
+    dict(
+        id='exercise-fgsm-reference-descends',
+        file='advlib/exercises.py',
+        original='    expected = np.clip(x + eps * sign, 0.0, 1.0)',
+        replacement='    expected = np.clip(x - eps * sign, 0.0, 1.0)',
+        description="the FGSM exercise's reference steps down the loss, so a right answer fails and the flipped sign passes",
+        tests=['tests/test_exercises.py'],
+    ),
+    dict(
+        id='exercise-soft-labels-at-t1',
+        file='advlib/exercises.py',
+        original='    expected = softmax(logits / temperature)',
+        replacement='    expected = softmax(logits)',
+        description="the soft-label exercise's reference forgets the temperature",
+        tests=['tests/test_exercises.py'],
+    ),
 ]

@@ -1,0 +1,168 @@
+"""Self-checks for the exercises where a student writes a method: a verdict and a hint, no grading server.
+
+``check(name, function)`` runs the student's ``function`` on small hand-made cases,
+compares it with the reference and, when they differ, with the typical mistakes of that
+exercise (a flipped sign, a missing clip, eps applied twice, a softmax at T = 1, ...),
+and returns a :class:`Result` whose ``message`` says which one it looks like. It works
+wherever the chapters run (Colab included), prints its message, and never raises for a
+wrong answer; it raises ValueError only for an unknown exercise name or a ``function``
+that is not callable.
+
+The cases are a tiny linear softmax model on 4 x 4 x 3 images with fixed weights, so a
+check takes well under a second and has a unique right answer. Exercises:
+
+* ``"fgsm"``: ``function(model, x, y, eps) -> x_adv``; ``model`` maps float32
+  ``(N, 4, 4, 3)`` images in [0, 1] to softmax probabilities ``(N, 10)``; ``y`` holds
+  integer labels ``(N,)``; ``x_adv`` is ``(N, 4, 4, 3)``, as a NumPy array or a tensor.
+* ``"soft_labels"``: ``function(logits, T) -> probabilities``; ``logits`` float32
+  ``(N, 10)``, ``T > 0``; the result ``(N, 10)`` rows sum to 1.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from advlib import validate
+
+IMAGE_SHAPE = (4, 4, 3)
+CLASSES = 10
+# Two answers agree when every entry is this close: float32 rounding between a student's
+# TensorFlow and ours, far below the smallest eps or probability the cases use.
+TOLERANCE = 1e-5
+
+
+@dataclass(frozen=True)
+class Result:
+    """``passed``: the answer agrees with the reference on every case; ``message``: one line for the student."""
+
+    passed: bool
+    message: str
+
+    def __repr__(self):
+        return ("PASSED: " if self.passed else "NOT YET: ") + self.message
+
+
+def _linear_model(seed=0):
+    """A softmax classifier with fixed random weights (a Keras model, so students call it as they would the CNN)."""
+    import keras
+
+    generator = np.random.default_rng(seed)
+    inputs = keras.Input(IMAGE_SHAPE)
+    dense = keras.layers.Dense(CLASSES, activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    dense.set_weights([generator.normal(0.0, 1.0, (int(np.prod(IMAGE_SHAPE)), CLASSES)).astype(np.float32),
+                       generator.normal(0.0, 0.1, CLASSES).astype(np.float32)])
+    return model
+
+
+def _fgsm_cases():
+    generator = np.random.default_rng(1)
+    x = generator.random((6,) + IMAGE_SHAPE, dtype=np.float32)
+    # Pixels at the ends of [0, 1], so that a missing clip shows.
+    x[:, 0, 0, :] = 0.0
+    x[:, 0, 1, :] = 1.0
+    return _linear_model(), x, generator.integers(0, CLASSES, 6), 0.05
+
+
+def _input_gradient(model, x, y):
+    import keras
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = keras.losses.categorical_crossentropy(tf.one_hot(y, CLASSES), model(x, training=False))
+    return tape.gradient(loss, x).numpy()
+
+
+def _close(answer, expected):
+    return answer.shape == expected.shape and np.allclose(answer, expected, atol=TOLERANCE, rtol=0.0)
+
+
+def _as_array(answer, shape):
+    try:
+        array = np.asarray(answer, dtype=np.float32)
+    except (TypeError, ValueError):
+        return None, f"your function returned {type(answer).__name__}, not an array of shape {shape}"
+    if array.shape != shape:
+        return None, f"your function returned shape {array.shape}, expected {shape}"
+    return array, None
+
+
+def _diagnose(answer, expected, mistakes):
+    """The first mistake whose answer ``answer`` equals, or a general hint."""
+    for candidate, hint in mistakes:
+        if _close(answer, candidate):
+            return hint
+    return "the result matches neither the reference nor a typical mistake: compare it line by line with the equation"
+
+
+def _check_fgsm(function):
+    model, x, y, eps = _fgsm_cases()
+    try:
+        answer = function(model, x.copy(), y.copy(), eps)
+    except Exception as error:  # The student's code: any failure becomes a hint, never a crash.
+        return Result(False, f"your function raised {type(error).__name__}: {error}. Did you tape.watch(x)?")
+    answer, problem = _as_array(answer, x.shape)
+    if problem:
+        return Result(False, problem)
+    sign = np.sign(_input_gradient(model, x, y))
+    expected = np.clip(x + eps * sign, 0.0, 1.0)
+    if _close(answer, expected):
+        return Result(True, "your FGSM gives the reference images on every case")
+    mistakes = [
+        (np.clip(x - eps * sign, 0.0, 1.0), "you stepped down the loss: the sign is flipped, or you differentiated the "
+         "true label's probability instead of the loss (its gradient points the other way)"),
+        (x + eps * sign, "the images leave [0, 1]: clip x + eps * sign(gradient) to [0, 1]"),
+        (np.clip(x + 2 * eps * sign, 0.0, 1.0), "every pixel moved by 2 * eps: eps is applied twice"),
+        (np.clip(x + eps * _input_gradient(model, x, y), 0.0, 1.0), "you stepped along the gradient itself: FGSM "
+         "takes its sign, so that every pixel moves by exactly eps"),
+        (np.clip(eps * sign, 0.0, 1.0), "you returned the perturbation: return the adversarial image x + perturbation"),
+    ]
+    return Result(False, _diagnose(answer, expected, mistakes))
+
+
+def _check_soft_labels(function):
+    generator = np.random.default_rng(2)
+    logits = generator.normal(0.0, 8.0, (5, CLASSES)).astype(np.float32)
+    temperature = 4.0
+
+    def softmax(z):
+        shifted = np.exp(z - z.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    try:
+        answer = function(logits.copy(), temperature)
+    except Exception as error:  # The student's code.
+        return Result(False, f"your function raised {type(error).__name__}: {error}")
+    answer, problem = _as_array(answer, logits.shape)
+    if problem:
+        return Result(False, problem)
+    expected = softmax(logits / temperature)
+    if _close(answer, expected):
+        return Result(True, "your soft labels match the reference at T = 4")
+    mistakes = [
+        (softmax(logits), "these are the softmax at T = 1: divide the logits by T before the softmax"),
+        (softmax(logits * temperature), "you multiplied the logits by T: divide them, so that a higher T softens"),
+        (softmax(logits) ** (1.0 / temperature), "you raised the probabilities to 1/T without normalising again: "
+         "divide the logits by T, then take the softmax"),
+        (softmax(logits) / temperature, "you divided the probabilities by T: divide the logits, before the softmax"),
+        (logits / temperature, "these are the scaled logits: take the softmax of logits / T"),
+    ]
+    return Result(False, _diagnose(answer, expected, mistakes))
+
+
+CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels}
+
+
+def check(name, function):
+    """Run exercise ``name``'s check on ``function``, print its message and return the :class:`Result`.
+
+    ``name`` is a key of :data:`CHECKS`; the module docstring gives each function's signature.
+    """
+    validate.one_of(name, "name", tuple(CHECKS))
+    if not callable(function):
+        raise ValueError(f"function must be the function you wrote (callable), got {type(function).__name__}")
+    result = CHECKS[name](function)
+    print(repr(result))
+    return result
