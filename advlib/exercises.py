@@ -16,6 +16,12 @@ check takes well under a second and has a unique right answer. Exercises:
   integer labels ``(N,)``; ``x_adv`` is ``(N, 4, 4, 3)``, as a NumPy array or a tensor.
 * ``"soft_labels"``: ``function(logits, T) -> probabilities``; ``logits`` float32
   ``(N, 10)``, ``T > 0``; the result ``(N, 10)`` rows sum to 1.
+* ``"pgd_step"``: ``function(model, x_adv, x, y, eps, step_size) -> x_next``: one PGD step
+  from the current images ``x_adv`` (each within eps of the clean ``x``), projected back
+  onto the eps-ball around ``x`` and clipped to [0, 1]; arrays as for ``"fgsm"``.
+* ``"eot_gradient"``: ``function(model, x, y, samples) -> gradient``: the input gradient
+  of the loss averaged over ``samples`` calls of a randomised ``model`` (each call draws
+  new noise); the result is float32 ``(N, 4, 4, 3)``.
 """
 
 from dataclasses import dataclass
@@ -99,10 +105,9 @@ def _diagnose(answer, expected, mistakes):
 
 def _check_fgsm(function):
     model, x, y, eps = _fgsm_cases()
-    try:
-        answer = function(model, x.copy(), y.copy(), eps)
-    except Exception as error:  # The student's code: any failure becomes a hint, never a crash.
-        return Result(False, f"your function raised {type(error).__name__}: {error}. Did you tape.watch(x)?")
+    answer, failed = _call(function, model, x.copy(), y.copy(), eps)
+    if failed:
+        return Result(False, failed.message + ". Did you tape.watch(x)?")
     answer, problem = _as_array(answer, x.shape)
     if problem:
         return Result(False, problem)
@@ -131,10 +136,9 @@ def _check_soft_labels(function):
         shifted = np.exp(z - z.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 
-    try:
-        answer = function(logits.copy(), temperature)
-    except Exception as error:  # The student's code.
-        return Result(False, f"your function raised {type(error).__name__}: {error}")
+    answer, failed = _call(function, logits.copy(), temperature)
+    if failed:
+        return failed
     answer, problem = _as_array(answer, logits.shape)
     if problem:
         return Result(False, problem)
@@ -152,7 +156,97 @@ def _check_soft_labels(function):
     return Result(False, _diagnose(answer, expected, mistakes))
 
 
-CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels}
+def _call(function, *arguments):
+    """``(answer, None)``, or ``(None, Result)`` when the student's function raised."""
+    try:
+        return function(*arguments), None
+    except Exception as error:  # The student's code: any failure becomes a hint, never a crash.
+        return None, Result(False, f"your function raised {type(error).__name__}: {error}")
+
+
+def _check_pgd_step(function):
+    model, x, y, eps = _fgsm_cases()
+    # Start on the edge of the eps-ball, so that a step outwards must be projected back.
+    start = np.clip(x + eps * np.sign(np.random.default_rng(3).normal(size=x.shape)), 0.0, 1.0).astype(np.float32)
+    step_size = eps / 4
+    answer, failed = _call(function, model, start.copy(), x.copy(), y.copy(), eps, step_size)
+    if failed:
+        return failed
+    answer, problem = _as_array(answer, x.shape)
+    if problem:
+        return Result(False, problem)
+
+    def project(images):
+        return np.clip(np.clip(images, x - eps, x + eps), 0.0, 1.0)
+
+    sign = np.sign(_input_gradient(model, start, y))
+    expected = project(start + step_size * sign)
+    if _close(answer, expected):
+        return Result(True, "your PGD step gives the reference images on every case")
+    mistakes = [
+        (np.clip(start + step_size * sign, 0.0, 1.0), "pixels end up more than eps from the clean image: after "
+         "the step, project onto [x - eps, x + eps] around the clean images x (not around the current ones)"),
+        (project(start - step_size * sign), "you stepped down the loss: the sign is flipped"),
+        (project(start + step_size * np.sign(_input_gradient(model, x, y))), "you took the gradient at the clean "
+         "images: PGD recomputes it at the current adversarial images every step"),
+        (project(start + eps * sign), "the step has size eps: PGD takes steps of step_size and keeps the total "
+         "within eps by the projection"),
+    ]
+    return Result(False, _diagnose(answer, expected, mistakes))
+
+
+class _NoisyModel:
+    """A model whose k-th call adds the k-th of a fixed list of random-sign noises: a randomised
+    defence whose draws the check can replay."""
+
+    def __init__(self, model, noises):
+        self.model, self.noises, self.calls = model, noises, 0
+
+    def __call__(self, x, training=False):
+        import tensorflow as tf
+
+        noise = self.noises[self.calls % len(self.noises)]
+        self.calls += 1
+        return self.model(tf.clip_by_value(x + noise, 0.0, 1.0), training=training)
+
+
+def _check_eot_gradient(function):
+    import keras
+    import tensorflow as tf
+
+    model, x, y, eps = _fgsm_cases()
+    samples = 4
+    noises = [eps * np.sign(np.random.default_rng(10 + k).normal(size=x.shape)).astype(np.float32) for k in range(samples)]
+    answer, failed = _call(function, _NoisyModel(model, noises), x.copy(), y.copy(), samples)
+    if failed:
+        return failed
+    answer, problem = _as_array(answer, x.shape)
+    if problem:
+        return Result(False, problem)
+    gradients = np.stack([_input_gradient(_NoisyModel(model, [noise]), x, y) for noise in noises])
+    expected = gradients.mean(axis=0)
+    if _close(answer, expected):
+        return Result(True, f"your EOT gradient is the average over the {samples} draws on every case")
+    with tf.GradientTape() as tape:
+        images = tf.convert_to_tensor(x)
+        tape.watch(images)
+        noisy = _NoisyModel(model, noises)
+        mean_probabilities = tf.reduce_mean(tf.stack([noisy(images) for _ in range(samples)]), axis=0)
+        loss = keras.losses.categorical_crossentropy(tf.one_hot(y, CLASSES), mean_probabilities)
+    mistakes = [
+        (gradients[0], "this is the gradient of one draw: call the model `samples` times and average the gradients"),
+        (gradients.sum(axis=0), "you added the gradients up: divide by the number of draws to average them "
+         "(the sign is the same, but the value is not the expectation)"),
+        (np.sign(gradients).mean(axis=0), "you averaged the signs of the gradients: average the gradients "
+         "themselves, then an attack takes the sign of the average"),
+        (tape.gradient(loss, images).numpy(), "you averaged the probabilities before the loss: EOT averages the "
+         "gradient of the loss over the draws"),
+    ]
+    return Result(False, _diagnose(answer, expected, mistakes))
+
+
+CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels, "pgd_step": _check_pgd_step,
+          "eot_gradient": _check_eot_gradient}
 
 
 def check(name, function):

@@ -83,7 +83,82 @@ def test_soft_labels_right_and_each_typical_mistake(answer, passed, hint):
 
 
 def test_unknown_exercises_and_non_functions_are_refused():
-    with pytest.raises(ValueError, match="name must be one of 'fgsm', 'soft_labels'"):
+    with pytest.raises(ValueError, match="name must be one of 'fgsm', 'soft_labels', 'pgd_step', 'eot_gradient'"):
         exercises.check("fsgm", fgsm_variant())
     with pytest.raises(ValueError, match="callable"):
         exercises.check("fgsm", "my_fgsm")
+
+
+def pgd_step_variant(sign=1.0, project=True, gradient_at="current", step="step_size", centre="clean"):
+    """One PGD step written as a student would, with one mistake switched on by the arguments."""
+
+    def step_function(model, x_adv, x, y, eps, step_size):
+        at = tf.convert_to_tensor(x_adv if gradient_at == "current" else x)
+        with tf.GradientTape() as tape:
+            tape.watch(at)
+            loss = keras.losses.categorical_crossentropy(tf.one_hot(y, 10), model(at, training=False))
+        size = step_size if step == "step_size" else eps
+        moved = x_adv + sign * size * tf.sign(tape.gradient(loss, at))
+        if project:
+            around = x if centre == "clean" else x_adv
+            moved = tf.clip_by_value(moved, around - eps, around + eps)
+        return tf.clip_by_value(moved, 0.0, 1.0)
+
+    return step_function
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (pgd_step_variant(), True, "reference images"),
+        (pgd_step_variant(project=False), False, "project onto"),
+        (pgd_step_variant(sign=-1.0), False, "sign is flipped"),
+        (pgd_step_variant(gradient_at="clean"), False, "gradient at the clean images"),
+        (pgd_step_variant(step="eps"), False, "the step has size eps"),
+        # A step smaller than eps never leaves the ball around the current images, so
+        # projecting there is no projection at all: the same hint.
+        (pgd_step_variant(centre="current"), False, "around the clean images x"),
+    ],
+)
+def test_pgd_step_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("pgd_step", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def eot_variant(mistake=None):
+    """The EOT gradient written as a student would, with one mistake switched on."""
+
+    def gradient_function(model, x, y, samples):
+        x = tf.convert_to_tensor(x)
+        y_one_hot = tf.one_hot(y, 10)
+        if mistake == "mean_probabilities":
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                mean = tf.reduce_mean(tf.stack([model(x, training=False) for _ in range(samples)]), axis=0)
+                loss = keras.losses.categorical_crossentropy(y_one_hot, mean)
+            return tape.gradient(loss, x).numpy()
+        gradients = []
+        for _ in range(1 if mistake == "one_draw" else samples):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                loss = keras.losses.categorical_crossentropy(y_one_hot, model(x, training=False))
+            gradient = tape.gradient(loss, x).numpy()
+            gradients.append(np.sign(gradient) if mistake == "signs" else gradient)
+        return np.sum(gradients, axis=0) if mistake == "sum" else np.mean(gradients, axis=0)
+
+    return gradient_function
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (eot_variant(), True, "average over the 4 draws"),
+        (eot_variant("one_draw"), False, "gradient of one draw"),
+        (eot_variant("sum"), False, "added the gradients up"),
+        (eot_variant("signs"), False, "averaged the signs"),
+        (eot_variant("mean_probabilities"), False, "averaged the probabilities"),
+    ],
+)
+def test_eot_gradient_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("eot_gradient", answer)
+    assert result.passed is passed and hint in result.message, result.message

@@ -158,6 +158,16 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert len(runs) == 5, \"five measurements\"\n"
         "assert all(0.0 <= value <= 1.0 for value in runs), \"accuracies are shares of the test images\"",
     ),
+    ("08_final_model", 5): Check(
+        ("my_eot_gradient",),
+        "Write your EOT gradient as the function `my_eot_gradient`, called as my_eot_gradient(model, x, y, samples).",
+        "assert advlib.exercises.check(\"eot_gradient\", my_eot_gradient).passed, \"read the hint printed above\"",
+    ),
+    ("09_stronger_attacks", 4): Check(
+        ("my_pgd_step",),
+        "Write your PGD step as the function `my_pgd_step`, called as my_pgd_step(model, x_adv, x, y, eps, step_size).",
+        "assert advlib.exercises.check(\"pgd_step\", my_pgd_step).passed, \"read the hint printed above\"",
+    ),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),
         "Store whether each FGSM image is classified correctly in `correct` and the 1,000 bootstrap "

@@ -811,4 +811,20 @@ MUTATIONS = [
         description="the soft-label exercise's reference forgets the temperature",
         tests=['tests/test_exercises.py'],
     ),
+    dict(
+        id='exercise-pgd-reference-unprojected',
+        file='advlib/exercises.py',
+        original='    expected = project(start + step_size * sign)',
+        replacement='    expected = np.clip(start + step_size * sign, 0.0, 1.0)',
+        description="the PGD-step exercise's reference forgets the projection onto the eps-ball",
+        tests=['tests/test_exercises.py'],
+    ),
+    dict(
+        id='exercise-eot-reference-one-draw',
+        file='advlib/exercises.py',
+        original='    expected = gradients.mean(axis=0)',
+        replacement='    expected = gradients[0]',
+        description="the EOT exercise's reference is the gradient of one noise draw",
+        tests=['tests/test_exercises.py'],
+    ),
 ]
