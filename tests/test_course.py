@@ -436,3 +436,24 @@ def test_nbgrader_generate_assignment_strips_like_the_tool(tmp_path, files):
                 expected = dict(mine.metadata["nbgrader"])
                 got = {k: v for k, v in theirs.metadata["nbgrader"].items() if k not in ("checksum", "cell_type")}
                 assert got == expected, (name, mine.id)
+
+
+# MyST that only the built site renders: roles, directives and labels. Colab, GitHub and
+# plain Jupyter would show it raw.
+MYST_PATTERN = re.compile(r"\{(glue(:[a-z]+)?|term|cite(:[a-z]+)?|numref|eq|doc|ref|math)\}`|^\s*(```|~~~|:::)\s*\{[a-z:-]+\}|^\(.+\)=\s*$",
+                      re.M)
+
+
+def test_raw_myst_pattern_catches_roles_directives_and_labels():
+    for text in ("see {numref}`fig-x`", "```{admonition} Solution", "(eq-fgsm)=", "{glue:text}`a:.3f`"):
+        assert MYST_PATTERN.search(text), text
+    assert not MYST_PATTERN.search("plain *Markdown* with $x$ and ```python")
+
+
+def test_no_classroom_or_colab_notebook_shows_raw_myst(notebooks):
+    editions = dict(notebooks)
+    for path in sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb")):
+        editions[f"colab/{path.name}"] = nbformat.read(path, as_version=4)
+    raw = {name: match.group(0) for name, notebook in editions.items() for cell in notebook.cells
+           if cell.cell_type == "markdown" for match in [MYST_PATTERN.search(cell.source)] if match}
+    assert len(editions) == 3 * len(CHAPTERS) and not raw, raw

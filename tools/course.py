@@ -368,7 +368,8 @@ def parse_section(chapter: str, notebook) -> Section | None:
 
 
 class _Converter:
-    """MyST to plain Markdown, by the Colab edition's renderer (no glue values needed)."""
+    """MyST to plain Markdown, by the Colab edition's renderer, with the glued numbers of the
+    book's own full run (``colab/_book_run/``), so that no classroom notebook shows raw MyST."""
 
     def __init__(self, root: Path):
         sys.path.insert(0, str(root / "tools"))
@@ -377,8 +378,7 @@ class _Converter:
         finally:
             sys.path.pop(0)
         self.module = colab_edition
-        stub_runs = {path.stem: {"glue": {}, "cells": {}} for path in colab_edition.pages(root / BOOK_DIR)}
-        self.book = colab_edition.load_book(root, runs=stub_runs)
+        self.book = colab_edition.load_book(root)
 
     def __call__(self, chapter: str, text: str) -> str:
         try:
@@ -430,7 +430,8 @@ def note(chapter: str, title: str) -> str:
             "> In the exercises at the end, write your answers where the cells say YOUR ANSWER HERE or "
             "YOUR CODE HERE (the instructor version has the model solutions there). Cells with `assert` "
             "statements test your code: run them after it. Run the chapter's cells first, in order: the "
-            "solutions use its variables.")
+            "solutions use its variables. The numbers quoted in the text are those of the book's own full run; "
+            "running the cells recomputes every output.")
 
 
 def instructor_notebook(path: Path, convert) -> nbformat.NotebookNode:
@@ -456,16 +457,19 @@ def instructor_notebook(path: Path, convert) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
+        if cell.cell_type == "markdown" and (section is None or index != section.cell_index):
+            cell.source = convert(chapter, cell.source)
         if section is None or index != section.cell_index:
             cells.append(cell)
             continue
         if section.before:
-            cells.append(nbformat.v4.new_markdown_cell(section.before, id=cell_id, metadata=cell.metadata))
+            cells.append(nbformat.v4.new_markdown_cell(convert(chapter, section.before), id=cell_id,
+                                                       metadata=cell.metadata))
         cells.append(nbformat.v4.new_markdown_cell(convert(chapter, section.heading), id="exercises"))
         for exercise in section.exercises:
             cells += exercise_cells(chapter, exercise, convert)
         if section.after:
-            cells.append(nbformat.v4.new_markdown_cell(section.after, id="after-exercises"))
+            cells.append(nbformat.v4.new_markdown_cell(convert(chapter, section.after), id="after-exercises"))
     for (name, number) in CHECKS:
         if name == chapter and (section is None or number > len(section.exercises)):
             raise CourseError(f"{chapter}: CHECKS has a test for exercise {number}, which the chapter lacks")

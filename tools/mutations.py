@@ -827,4 +827,12 @@ MUTATIONS = [
         description="the EOT exercise's reference is the gradient of one noise draw",
         tests=['tests/test_exercises.py'],
     ),
+    dict(
+        id='course-prose-left-in-myst',
+        file='tools/course.py',
+        original='            cell.source = convert(chapter, cell.source)',
+        replacement='            pass',
+        description="the classroom notebooks keep the chapters' MyST prose, which Colab and Jupyter show raw",
+        tests=['tests/test_course.py'],
+    ),
 ]
