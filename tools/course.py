@@ -100,6 +100,15 @@ class Check:
     source: str
 
 
+def _self_check(exercise: str, function: str, call: str) -> Check:
+    """The test of an exercise where students write ``function``: advlib.exercises' check, which prints a hint."""
+    return Check(
+        (function,),
+        f"Write it as the function `{function}`, called as {call}.",
+        f'assert advlib.exercises.check("{exercise}", {function}).passed, "read the hint printed above"',
+    )
+
+
 CHECKS: dict[tuple[str, int], Check] = {
     ("01_introduction", 1): Check(
         ("train_images",),
@@ -130,12 +139,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "# Clipped, they are the chapter's FGSM images (\"almost all\": a GPU may flip the sign of a tiny gradient).\n"
         "assert np.mean(np.isclose(np.clip(x_unclipped, 0.0, 1.0), x_adv, atol=1e-6)) > 0.99",
     ),
-    ("03_fgsm", 4): Check(
-        ("my_fgsm",),
-        "Write your FGSM as the function `my_fgsm`, called as my_fgsm(model, x, y, eps).",
-        "# advlib.exercises runs my_fgsm on hand-made cases and prints a hint for a typical mistake.\n"
-        "assert advlib.exercises.check(\"fgsm\", my_fgsm).passed, \"read the hint printed above\"",
-    ),
+    ("03_fgsm", 4): _self_check("fgsm", "my_fgsm", "my_fgsm(model, x, y, eps)"),
     ("04_adversarial_training", 1): Check(
         ("transfer", "own"),
         "Store the accuracy on the baseline's FGSM images in `transfer` and on its own in `own`.",
@@ -147,27 +151,15 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert np.shape(labels) == (len(x_subset), 10)\n"
         "assert np.allclose(np.sum(labels, axis=1), 1.0, atol=1e-4), \"soft labels are probabilities\"",
     ),
-    ("05_defensive_distillation", 5): Check(
-        ("my_soft_labels",),
-        "Write your soft labels as the function `my_soft_labels`, called as my_soft_labels(logits, T).",
-        "assert advlib.exercises.check(\"soft_labels\", my_soft_labels).passed, \"read the hint printed above\"",
-    ),
+    ("05_defensive_distillation", 5): _self_check("soft_labels", "my_soft_labels", "my_soft_labels(logits, T)"),
     ("08_final_model", 1): Check(
         ("runs",),
         "Store the five accuracies in the list `runs`.",
         "assert len(runs) == 5, \"five measurements\"\n"
         "assert all(0.0 <= value <= 1.0 for value in runs), \"accuracies are shares of the test images\"",
     ),
-    ("08_final_model", 5): Check(
-        ("my_eot_gradient",),
-        "Write your EOT gradient as the function `my_eot_gradient`, called as my_eot_gradient(model, x, y, samples).",
-        "assert advlib.exercises.check(\"eot_gradient\", my_eot_gradient).passed, \"read the hint printed above\"",
-    ),
-    ("09_stronger_attacks", 4): Check(
-        ("my_pgd_step",),
-        "Write your PGD step as the function `my_pgd_step`, called as my_pgd_step(model, x_adv, x, y, eps, step_size).",
-        "assert advlib.exercises.check(\"pgd_step\", my_pgd_step).passed, \"read the hint printed above\"",
-    ),
+    ("08_final_model", 5): _self_check("eot_gradient", "my_eot_gradient", "my_eot_gradient(model, x, y, samples)"),
+    ("09_stronger_attacks", 4): _self_check("pgd_step", "my_pgd_step", "my_pgd_step(model, x_adv, x, y, eps, step_size)"),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),
         "Store whether each FGSM image is classified correctly in `correct` and the 1,000 bootstrap "
