@@ -22,6 +22,12 @@ check takes well under a second and has a unique right answer. Exercises:
 * ``"eot_gradient"``: ``function(model, x, y, samples) -> gradient``: the input gradient
   of the loss averaged over ``samples`` calls of a randomised ``model`` (each call draws
   new noise); the result is float32 ``(N, 4, 4, 3)``.
+* ``"gradient_at_temperature"``: ``function(logits_model, x, y, T) -> gradient``: the input
+  gradient of Keras's cross-entropy of ``softmax(logits / T)`` (the clipped loss of
+  probabilities); ``logits_model`` maps the images to logits ``(N, 10)``.
+* ``"dlr_loss"``: ``function(y_onehot, logits) -> losses``: the difference-of-logits-ratio
+  loss ``-(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3)`` of float32 ``(N, 10)`` inputs,
+  ``(N,)`` out.
 """
 
 from dataclasses import dataclass
@@ -48,16 +54,18 @@ class Result:
         return ("PASSED: " if self.passed else "NOT YET: ") + self.message
 
 
-def _linear_model(seed=0):
-    """A softmax classifier with fixed random weights (a Keras model, so students call it as they would the CNN)."""
+def _linear_model(seed=0, scale=None):
+    """A classifier with fixed random weights (a Keras model, so students call it as they would
+    the CNN): a softmax classifier, or with ``scale`` its logits multiplied by ``scale``."""
     import keras
 
     generator = np.random.default_rng(seed)
     inputs = keras.Input(IMAGE_SHAPE)
-    dense = keras.layers.Dense(CLASSES, activation="softmax")
+    dense = keras.layers.Dense(CLASSES, activation="softmax" if scale is None else None)
     model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-    dense.set_weights([generator.normal(0.0, 1.0, (int(np.prod(IMAGE_SHAPE)), CLASSES)).astype(np.float32),
-                       generator.normal(0.0, 0.1, CLASSES).astype(np.float32)])
+    weights = generator.normal(0.0, 1.0, (int(np.prod(IMAGE_SHAPE)), CLASSES)).astype(np.float32)
+    bias = generator.normal(0.0, 0.1, CLASSES).astype(np.float32)
+    dense.set_weights([weights * (scale or 1.0), bias * (scale or 1.0)])
     return model
 
 
@@ -245,8 +253,92 @@ def _check_eot_gradient(function):
     return Result(False, _diagnose(answer, expected, mistakes))
 
 
+def _gradient_at(logits_model, x, y, T, from_logits=False, objective="loss"):
+    import keras
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(x)
+    y_onehot = tf.one_hot(y, CLASSES)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        scaled = logits_model(x, training=False) / T
+        if from_logits:
+            value = keras.losses.categorical_crossentropy(y_onehot, scaled, from_logits=True)
+        elif objective == "probability":
+            value = tf.reduce_sum(y_onehot * tf.nn.softmax(scaled), axis=-1)
+        else:
+            value = keras.losses.categorical_crossentropy(y_onehot, tf.nn.softmax(scaled))
+    return tape.gradient(value, x).numpy()
+
+
+def _check_gradient_at_temperature(function):
+    _, images, labels, _ = _fgsm_cases()
+    # Large logits (some rows saturate a float32 softmax even at T = 4) and, from fainter
+    # copies of the images, small ones (no row saturates even at T = 1/4), so that each
+    # mistake below gives another answer.
+    logits_model = _linear_model(scale=20.0)
+    x = np.concatenate([images, 0.02 * images, 0.1 * images]).astype(np.float32)
+    y = np.concatenate([labels, labels, labels])
+    T = 4.0
+    answer, failed = _call(function, logits_model, x.copy(), y.copy(), T)
+    if failed:
+        return failed
+    answer, problem = _as_array(answer, x.shape)
+    if problem:
+        return Result(False, problem)
+    expected = _gradient_at(logits_model, x, y, T)
+    if _close(answer, expected):
+        return Result(True, "your gradient at temperature T matches the reference on every case")
+    mistakes = [
+        (_gradient_at(logits_model, x, y, 1.0), "this is the gradient at T = 1: divide the logits by T before the softmax"),
+        (_gradient_at(logits_model, x, y, 1.0 / T), "you multiplied the logits by T: divide them"),
+        (_gradient_at(logits_model, x, y, T, from_logits=True), "you took the cross-entropy of the logits: the "
+         "chapter's loss is Keras's clipped cross-entropy of the probabilities, whose gradient vanishes when the "
+         "softmax saturates"),
+        (_gradient_at(logits_model, x, y, T, objective="probability"), "you differentiated the true class's "
+         "probability: differentiate the loss"),
+    ]
+    return Result(False, _diagnose(answer, expected, mistakes))
+
+
+def _check_dlr_loss(function):
+    generator = np.random.default_rng(4)
+    logits = generator.normal(0.0, 3.0, (8, CLASSES)).astype(np.float32)
+    labels = generator.integers(0, CLASSES, 8)
+    labels[:4] = logits[:4].argmax(axis=1)  # half correctly classified, so both signs occur
+    y_onehot = np.eye(CLASSES, dtype=np.float32)[labels]
+    answer, failed = _call(function, y_onehot.copy(), logits.copy())
+    if failed:
+        return failed
+    answer, problem = _as_array(answer, (len(logits),))
+    if problem:
+        return Result(False, problem)
+    ordered = -np.sort(-logits, axis=1)
+    true_logit = logits[np.arange(len(logits)), labels]
+    best_other = np.where(y_onehot > 0.5, -np.inf, logits).max(axis=1)
+    margin = true_logit - best_other
+    expected = -margin / (ordered[:, 0] - ordered[:, 2] + 1e-12)
+    if np.allclose(answer, expected, atol=1e-4):
+        return Result(True, "your DLR loss matches the reference on every case")
+    mistakes = [
+        (margin / (ordered[:, 0] - ordered[:, 2]), "the sign is flipped: the loss is minus the margin, so that it "
+         "grows as the attack succeeds"),
+        (-margin, "this is the margin alone: divide it by z_pi1 - z_pi3, which makes the loss unchanged when the "
+         "logits are scaled"),
+        (-margin / (ordered[:, 0] - ordered[:, 1] + 1e-12), "your denominator uses the second-largest logit: DLR "
+         "divides by the largest minus the third-largest"),
+        (-(true_logit - ordered[:, 0]) / (ordered[:, 0] - ordered[:, 2] + 1e-12), "you took the largest logit of "
+         "all classes: leave the true class out of the maximum"),
+    ]
+    for candidate, hint in mistakes:
+        if np.allclose(answer, candidate, atol=1e-4):
+            return Result(False, hint)
+    return Result(False, "the losses match neither the reference nor a typical mistake: compare them with the equation")
+
+
 CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels, "pgd_step": _check_pgd_step,
-          "eot_gradient": _check_eot_gradient}
+          "eot_gradient": _check_eot_gradient, "gradient_at_temperature": _check_gradient_at_temperature,
+          "dlr_loss": _check_dlr_loss}
 
 
 def check(name, function):

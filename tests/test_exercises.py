@@ -83,7 +83,7 @@ def test_soft_labels_right_and_each_typical_mistake(answer, passed, hint):
 
 
 def test_unknown_exercises_and_non_functions_are_refused():
-    with pytest.raises(ValueError, match="name must be one of 'fgsm', 'soft_labels', 'pgd_step', 'eot_gradient'"):
+    with pytest.raises(ValueError, match="name must be one of 'fgsm', 'soft_labels', 'pgd_step'"):
         exercises.check("fsgm", fgsm_variant())
     with pytest.raises(ValueError, match="callable"):
         exercises.check("fgsm", "my_fgsm")
@@ -162,3 +162,73 @@ def eot_variant(mistake=None):
 def test_eot_gradient_right_and_each_typical_mistake(answer, passed, hint):
     result = exercises.check("eot_gradient", answer)
     assert result.passed is passed and hint in result.message, result.message
+
+
+def gradient_at_temperature_variant(mistake=None):
+    def gradient_function(logits_model, x, y, T):
+        x = tf.convert_to_tensor(x)
+        y_one_hot = tf.one_hot(y, 10)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            logits = logits_model(x, training=False)
+            scaled = logits if mistake == "t1" else logits * T if mistake == "times" else logits / T
+            if mistake == "from_logits":
+                value = keras.losses.categorical_crossentropy(y_one_hot, scaled, from_logits=True)
+            elif mistake == "probability":
+                value = tf.reduce_sum(y_one_hot * tf.nn.softmax(scaled), axis=-1)
+            else:
+                value = keras.losses.categorical_crossentropy(y_one_hot, tf.nn.softmax(scaled))
+        return tape.gradient(value, x).numpy()
+
+    return gradient_function
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (gradient_at_temperature_variant(), True, "matches the reference"),
+        (gradient_at_temperature_variant("t1"), False, "gradient at T = 1"),
+        (gradient_at_temperature_variant("times"), False, "multiplied the logits by T"),
+        (gradient_at_temperature_variant("from_logits"), False, "cross-entropy of the logits"),
+        (gradient_at_temperature_variant("probability"), False, "true class's probability"),
+    ],
+)
+def test_gradient_at_temperature_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("gradient_at_temperature", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def dlr_variant(mistake=None):
+    def loss(y_onehot, logits):
+        ordered = -np.sort(-logits, axis=1)
+        true_logit = np.sum(y_onehot * logits, axis=1)
+        others = logits if mistake == "all_classes" else np.where(y_onehot > 0.5, -np.inf, logits)
+        margin = true_logit - others.max(axis=1)
+        third = ordered[:, 1] if mistake == "second" else ordered[:, 2]
+        denominator = 1.0 if mistake == "no_denominator" else ordered[:, 0] - third
+        return (1.0 if mistake == "sign" else -1.0) * margin / denominator
+
+    return loss
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (dlr_variant(), True, "matches the reference"),
+        (lambda y_onehot, logits: advlib_dlr(y_onehot, logits), True, "matches the reference"),
+        (dlr_variant("sign"), False, "sign is flipped"),
+        (dlr_variant("no_denominator"), False, "margin alone"),
+        (dlr_variant("second"), False, "second-largest logit"),
+        (dlr_variant("all_classes"), False, "leave the true class out"),
+    ],
+)
+def test_dlr_loss_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("dlr_loss", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def advlib_dlr(y_onehot, logits):
+    # The package's own loss, an independent implementation of the same equation.
+    from advlib import apgd
+
+    return apgd.dlr_loss(tf.constant(y_onehot), tf.constant(logits)).numpy()

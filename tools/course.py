@@ -158,8 +158,10 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert len(runs) == 5, \"five measurements\"\n"
         "assert all(0.0 <= value <= 1.0 for value in runs), \"accuracies are shares of the test images\"",
     ),
+    ("06_gradient_hiding", 4): _self_check("gradient_at_temperature", "my_gradient_at", "my_gradient_at(logits_model, x, y, T)"),
     ("08_final_model", 5): _self_check("eot_gradient", "my_eot_gradient", "my_eot_gradient(model, x, y, samples)"),
     ("09_stronger_attacks", 4): _self_check("pgd_step", "my_pgd_step", "my_pgd_step(model, x_adv, x, y, eps, step_size)"),
+    ("10_worst_case", 4): _self_check("dlr_loss", "dlr_from_scratch", "dlr_from_scratch(y_onehot, logits)"),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),
         "Store whether each FGSM image is classified correctly in `correct` and the 1,000 bootstrap "

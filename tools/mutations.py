@@ -835,4 +835,20 @@ MUTATIONS = [
         description="the classroom notebooks keep the chapters' MyST prose, which Colab and Jupyter show raw",
         tests=['tests/test_course.py'],
     ),
+    dict(
+        id='exercise-temperature-reference-at-t1',
+        file='advlib/exercises.py',
+        original='    expected = _gradient_at(logits_model, x, y, T)',
+        replacement='    expected = _gradient_at(logits_model, x, y, 1.0)',
+        description="the temperature exercise's reference forgets T",
+        tests=['tests/test_exercises.py'],
+    ),
+    dict(
+        id='exercise-dlr-reference-second-logit',
+        file='advlib/exercises.py',
+        original='    expected = -margin / (ordered[:, 0] - ordered[:, 2] + 1e-12)',
+        replacement='    expected = -margin / (ordered[:, 0] - ordered[:, 1] + 1e-12)',
+        description="the DLR exercise's reference divides by the largest minus the second-largest logit",
+        tests=['tests/test_exercises.py'],
+    ),
 ]
