@@ -36,6 +36,7 @@ _SUBMODULES = (
     "worst_case",
     "training",
     "distillation",
+    "exercise_support",
     "exercises",
     # Running the registry and reporting on it; these load TensorFlow only inside the
     # functions that train or attack, so the report command never does.

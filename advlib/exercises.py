@@ -28,111 +28,52 @@ check takes well under a second and has a unique right answer. Exercises:
 * ``"dlr_loss"``: ``function(y_onehot, logits) -> losses``: the difference-of-logits-ratio
   loss ``-(z_y - max_{i != y} z_i) / (z_pi1 - z_pi3)`` of float32 ``(N, 10)`` inputs,
   ``(N,)`` out.
+* ``"random_sign_copies"``: ``function(x, eps, seed) -> copies``: ``x`` moved by eps up or
+  down in every pixel and channel, each direction drawn at random from ``seed``, clipped to
+  [0, 1]; the same seed gives the same copies.
+* ``"sampling_error"``: ``function(accuracy, n) -> float``: the standard error of an
+  accuracy measured on ``n`` test images, ``sqrt(p (1 - p) / n)``.
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from advlib import validate
-
-IMAGE_SHAPE = (4, 4, 3)
-CLASSES = 10
-# Two answers agree when every entry is this close: float32 rounding between a student's
-# TensorFlow and ours, far below the smallest eps or probability the cases use.
-TOLERANCE = 1e-5
-
-
-@dataclass(frozen=True)
-class Result:
-    """``passed``: the answer agrees with the reference on every case; ``message``: one line for the student."""
-
-    passed: bool
-    message: str
-
-    def __repr__(self):
-        return ("PASSED: " if self.passed else "NOT YET: ") + self.message
-
-
-def _linear_model(seed=0, scale=None):
-    """A classifier with fixed random weights (a Keras model, so students call it as they would
-    the CNN): a softmax classifier, or with ``scale`` its logits multiplied by ``scale``."""
-    import keras
-
-    generator = np.random.default_rng(seed)
-    inputs = keras.Input(IMAGE_SHAPE)
-    dense = keras.layers.Dense(CLASSES, activation="softmax" if scale is None else None)
-    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-    weights = generator.normal(0.0, 1.0, (int(np.prod(IMAGE_SHAPE)), CLASSES)).astype(np.float32)
-    bias = generator.normal(0.0, 0.1, CLASSES).astype(np.float32)
-    dense.set_weights([weights * (scale or 1.0), bias * (scale or 1.0)])
-    return model
-
-
-def _fgsm_cases():
-    generator = np.random.default_rng(1)
-    x = generator.random((6,) + IMAGE_SHAPE, dtype=np.float32)
-    # Pixels at the ends of [0, 1], so that a missing clip shows.
-    x[:, 0, 0, :] = 0.0
-    x[:, 0, 1, :] = 1.0
-    return _linear_model(), x, generator.integers(0, CLASSES, 6), 0.05
-
-
-def _input_gradient(model, x, y):
-    import keras
-    import tensorflow as tf
-
-    x = tf.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        loss = keras.losses.categorical_crossentropy(tf.one_hot(y, CLASSES), model(x, training=False))
-    return tape.gradient(loss, x).numpy()
-
-
-def _close(answer, expected):
-    return answer.shape == expected.shape and np.allclose(answer, expected, atol=TOLERANCE, rtol=0.0)
-
-
-def _as_array(answer, shape):
-    try:
-        array = np.asarray(answer, dtype=np.float32)
-    except (TypeError, ValueError):
-        return None, f"your function returned {type(answer).__name__}, not an array of shape {shape}"
-    if array.shape != shape:
-        return None, f"your function returned shape {array.shape}, expected {shape}"
-    return array, None
-
-
-def _diagnose(answer, expected, mistakes):
-    """The first mistake whose answer ``answer`` equals, or a general hint."""
-    for candidate, hint in mistakes:
-        if _close(answer, candidate):
-            return hint
-    return "the result matches neither the reference nor a typical mistake: compare it line by line with the equation"
-
+from advlib.exercise_support import (
+    CLASSES,
+    IMAGE_SHAPE,
+    TOLERANCE,
+    Result,
+    as_array,
+    call,
+    close,
+    diagnose,
+    fgsm_cases,
+    input_gradient,
+    linear_model,
+)
 
 def _check_fgsm(function):
-    model, x, y, eps = _fgsm_cases()
-    answer, failed = _call(function, model, x.copy(), y.copy(), eps)
+    model, x, y, eps = fgsm_cases()
+    answer, failed = call(function, model, x.copy(), y.copy(), eps)
     if failed:
         return Result(False, failed.message + ". Did you tape.watch(x)?")
-    answer, problem = _as_array(answer, x.shape)
+    answer, problem = as_array(answer, x.shape)
     if problem:
         return Result(False, problem)
-    sign = np.sign(_input_gradient(model, x, y))
+    sign = np.sign(input_gradient(model, x, y))
     expected = np.clip(x + eps * sign, 0.0, 1.0)
-    if _close(answer, expected):
+    if close(answer, expected):
         return Result(True, "your FGSM gives the reference images on every case")
     mistakes = [
         (np.clip(x - eps * sign, 0.0, 1.0), "you stepped down the loss: the sign is flipped, or you differentiated the "
          "true label's probability instead of the loss (its gradient points the other way)"),
         (x + eps * sign, "the images leave [0, 1]: clip x + eps * sign(gradient) to [0, 1]"),
         (np.clip(x + 2 * eps * sign, 0.0, 1.0), "every pixel moved by 2 * eps: eps is applied twice"),
-        (np.clip(x + eps * _input_gradient(model, x, y), 0.0, 1.0), "you stepped along the gradient itself: FGSM "
+        (np.clip(x + eps * input_gradient(model, x, y), 0.0, 1.0), "you stepped along the gradient itself: FGSM "
          "takes its sign, so that every pixel moves by exactly eps"),
         (np.clip(eps * sign, 0.0, 1.0), "you returned the perturbation: return the adversarial image x + perturbation"),
     ]
-    return Result(False, _diagnose(answer, expected, mistakes))
+    return Result(False, diagnose(answer, expected, mistakes))
 
 
 def _check_soft_labels(function):
@@ -144,14 +85,14 @@ def _check_soft_labels(function):
         shifted = np.exp(z - z.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True)
 
-    answer, failed = _call(function, logits.copy(), temperature)
+    answer, failed = call(function, logits.copy(), temperature)
     if failed:
         return failed
-    answer, problem = _as_array(answer, logits.shape)
+    answer, problem = as_array(answer, logits.shape)
     if problem:
         return Result(False, problem)
     expected = softmax(logits / temperature)
-    if _close(answer, expected):
+    if close(answer, expected):
         return Result(True, "your soft labels match the reference at T = 4")
     mistakes = [
         (softmax(logits), "these are the softmax at T = 1: divide the logits by T before the softmax"),
@@ -161,46 +102,38 @@ def _check_soft_labels(function):
         (softmax(logits) / temperature, "you divided the probabilities by T: divide the logits, before the softmax"),
         (logits / temperature, "these are the scaled logits: take the softmax of logits / T"),
     ]
-    return Result(False, _diagnose(answer, expected, mistakes))
-
-
-def _call(function, *arguments):
-    """``(answer, None)``, or ``(None, Result)`` when the student's function raised."""
-    try:
-        return function(*arguments), None
-    except Exception as error:  # The student's code: any failure becomes a hint, never a crash.
-        return None, Result(False, f"your function raised {type(error).__name__}: {error}")
+    return Result(False, diagnose(answer, expected, mistakes))
 
 
 def _check_pgd_step(function):
-    model, x, y, eps = _fgsm_cases()
+    model, x, y, eps = fgsm_cases()
     # Start on the edge of the eps-ball, so that a step outwards must be projected back.
     start = np.clip(x + eps * np.sign(np.random.default_rng(3).normal(size=x.shape)), 0.0, 1.0).astype(np.float32)
     step_size = eps / 4
-    answer, failed = _call(function, model, start.copy(), x.copy(), y.copy(), eps, step_size)
+    answer, failed = call(function, model, start.copy(), x.copy(), y.copy(), eps, step_size)
     if failed:
         return failed
-    answer, problem = _as_array(answer, x.shape)
+    answer, problem = as_array(answer, x.shape)
     if problem:
         return Result(False, problem)
 
     def project(images):
         return np.clip(np.clip(images, x - eps, x + eps), 0.0, 1.0)
 
-    sign = np.sign(_input_gradient(model, start, y))
+    sign = np.sign(input_gradient(model, start, y))
     expected = project(start + step_size * sign)
-    if _close(answer, expected):
+    if close(answer, expected):
         return Result(True, "your PGD step gives the reference images on every case")
     mistakes = [
         (np.clip(start + step_size * sign, 0.0, 1.0), "pixels end up more than eps from the clean image: after "
          "the step, project onto [x - eps, x + eps] around the clean images x (not around the current ones)"),
         (project(start - step_size * sign), "you stepped down the loss: the sign is flipped"),
-        (project(start + step_size * np.sign(_input_gradient(model, x, y))), "you took the gradient at the clean "
+        (project(start + step_size * np.sign(input_gradient(model, x, y))), "you took the gradient at the clean "
          "images: PGD recomputes it at the current adversarial images every step"),
         (project(start + eps * sign), "the step has size eps: PGD takes steps of step_size and keeps the total "
          "within eps by the projection"),
     ]
-    return Result(False, _diagnose(answer, expected, mistakes))
+    return Result(False, diagnose(answer, expected, mistakes))
 
 
 class _NoisyModel:
@@ -222,18 +155,18 @@ def _check_eot_gradient(function):
     import keras
     import tensorflow as tf
 
-    model, x, y, eps = _fgsm_cases()
+    model, x, y, eps = fgsm_cases()
     samples = 4
     noises = [eps * np.sign(np.random.default_rng(10 + k).normal(size=x.shape)).astype(np.float32) for k in range(samples)]
-    answer, failed = _call(function, _NoisyModel(model, noises), x.copy(), y.copy(), samples)
+    answer, failed = call(function, _NoisyModel(model, noises), x.copy(), y.copy(), samples)
     if failed:
         return failed
-    answer, problem = _as_array(answer, x.shape)
+    answer, problem = as_array(answer, x.shape)
     if problem:
         return Result(False, problem)
-    gradients = np.stack([_input_gradient(_NoisyModel(model, [noise]), x, y) for noise in noises])
+    gradients = np.stack([input_gradient(_NoisyModel(model, [noise]), x, y) for noise in noises])
     expected = gradients.mean(axis=0)
-    if _close(answer, expected):
+    if close(answer, expected):
         return Result(True, f"your EOT gradient is the average over the {samples} draws on every case")
     with tf.GradientTape() as tape:
         images = tf.convert_to_tensor(x)
@@ -250,7 +183,7 @@ def _check_eot_gradient(function):
         (tape.gradient(loss, images).numpy(), "you averaged the probabilities before the loss: EOT averages the "
          "gradient of the loss over the draws"),
     ]
-    return Result(False, _diagnose(answer, expected, mistakes))
+    return Result(False, diagnose(answer, expected, mistakes))
 
 
 def _gradient_at(logits_model, x, y, T, from_logits=False, objective="loss"):
@@ -272,22 +205,22 @@ def _gradient_at(logits_model, x, y, T, from_logits=False, objective="loss"):
 
 
 def _check_gradient_at_temperature(function):
-    _, images, labels, _ = _fgsm_cases()
+    _, images, labels, _ = fgsm_cases()
     # Large logits (some rows saturate a float32 softmax even at T = 4) and, from fainter
     # copies of the images, small ones (no row saturates even at T = 1/4), so that each
     # mistake below gives another answer.
-    logits_model = _linear_model(scale=20.0)
+    logits_model = linear_model(scale=20.0)
     x = np.concatenate([images, 0.02 * images, 0.1 * images]).astype(np.float32)
     y = np.concatenate([labels, labels, labels])
     T = 4.0
-    answer, failed = _call(function, logits_model, x.copy(), y.copy(), T)
+    answer, failed = call(function, logits_model, x.copy(), y.copy(), T)
     if failed:
         return failed
-    answer, problem = _as_array(answer, x.shape)
+    answer, problem = as_array(answer, x.shape)
     if problem:
         return Result(False, problem)
     expected = _gradient_at(logits_model, x, y, T)
-    if _close(answer, expected):
+    if close(answer, expected):
         return Result(True, "your gradient at temperature T matches the reference on every case")
     mistakes = [
         (_gradient_at(logits_model, x, y, 1.0), "this is the gradient at T = 1: divide the logits by T before the softmax"),
@@ -298,7 +231,7 @@ def _check_gradient_at_temperature(function):
         (_gradient_at(logits_model, x, y, T, objective="probability"), "you differentiated the true class's "
          "probability: differentiate the loss"),
     ]
-    return Result(False, _diagnose(answer, expected, mistakes))
+    return Result(False, diagnose(answer, expected, mistakes))
 
 
 def _check_dlr_loss(function):
@@ -307,10 +240,10 @@ def _check_dlr_loss(function):
     labels = generator.integers(0, CLASSES, 8)
     labels[:4] = logits[:4].argmax(axis=1)  # half correctly classified, so both signs occur
     y_onehot = np.eye(CLASSES, dtype=np.float32)[labels]
-    answer, failed = _call(function, y_onehot.copy(), logits.copy())
+    answer, failed = call(function, y_onehot.copy(), logits.copy())
     if failed:
         return failed
-    answer, problem = _as_array(answer, (len(logits),))
+    answer, problem = as_array(answer, (len(logits),))
     if problem:
         return Result(False, problem)
     ordered = -np.sort(-logits, axis=1)
@@ -336,9 +269,73 @@ def _check_dlr_loss(function):
     return Result(False, "the losses match neither the reference nor a typical mistake: compare them with the equation")
 
 
+def _check_random_sign_copies(function):
+    x = np.random.default_rng(5).uniform(0.1, 0.9, (64,) + IMAGE_SHAPE).astype(np.float32)
+    x[:, 0, 0, :] = 0.0  # pixels at the ends of [0, 1], so that a missing clip shows
+    x[:, 0, 1, :] = 1.0
+    eps = 0.05
+    first, failed = call(function, x.copy(), eps, 7)
+    if failed:
+        return failed
+    first, problem = as_array(first, x.shape)
+    if problem:
+        return Result(False, problem)
+    again, _ = call(function, x.copy(), eps, 7)
+    other, _ = call(function, x.copy(), eps, 8)
+    if first.min() < 0.0 or first.max() > 1.0:
+        return Result(False, "the copies leave [0, 1]: clip x + eps * signs to [0, 1]")
+    interior = x[:, 1:, :, :]
+    moved = np.abs(first[:, 1:, :, :] - interior)
+    if not np.allclose(moved, eps, atol=TOLERANCE):
+        return Result(False, "not every pixel moved by exactly eps: draw signs (+1 or -1), not uniform noise, "
+                      "and multiply them by eps")
+    up = first[:, 1:, :, :] > interior
+    if not 0.45 <= up.mean() <= 0.55:
+        return Result(False, f"{up.mean():.0%} of the pixels went up: each direction should be +1 or -1 with "
+                      "probability one half")
+    if np.mean(up[..., 0] == up[..., 1]) > 0.75:
+        return Result(False, "the three colour channels of a pixel move together: draw a sign for every "
+                      "channel of every pixel (the shape of x)")
+    if again is None or not np.array_equal(np.asarray(again, dtype=np.float32), first):
+        return Result(False, "the same seed gave other copies: draw the signs from a generator made from seed")
+    if other is not None and np.array_equal(np.asarray(other, dtype=np.float32), first):
+        return Result(False, "another seed gave the same copies: use seed when you make the generator")
+    return Result(True, "your copies move every pixel by eps in a random direction, clipped, and repeat with the seed")
+
+
+def _check_sampling_error(function):
+    cases = [(0.8, 10_000), (0.5, 500), (0.2, 2_500)]
+    answers = []
+    for accuracy, n in cases:
+        answer, failed = call(function, accuracy, n)
+        if failed:
+            return failed
+        try:
+            answers.append(float(answer))
+        except (TypeError, ValueError):
+            return Result(False, f"your function returned {type(answer).__name__}, not a number")
+    answers = np.array(answers)
+    p, n = np.array(cases).T
+    expected = np.sqrt(p * (1 - p) / n)
+    if np.allclose(answers, expected, rtol=1e-6):
+        return Result(True, "your standard errors match sqrt(p (1 - p) / n) on every case")
+    mistakes = [
+        (p * (1 - p) / n, "this is the variance: take its square root"),
+        (np.sqrt(p / n), "the variance of a share is p (1 - p) / n, not p / n"),
+        (1 / np.sqrt(n), "this is 1 / sqrt(n) alone: multiply by sqrt(p (1 - p))"),
+        (np.sqrt(p * (1 - p) / (n - 1)), "you divided by n - 1: for a share measured on n images divide by n"),
+        (100 * expected, "these are percentage points: give the error as a share, like the accuracy"),
+    ]
+    for candidate, hint in mistakes:
+        if np.allclose(answers, candidate, rtol=1e-6):
+            return Result(False, hint)
+    return Result(False, "the numbers match neither sqrt(p (1 - p) / n) nor a typical mistake")
+
+
 CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels, "pgd_step": _check_pgd_step,
           "eot_gradient": _check_eot_gradient, "gradient_at_temperature": _check_gradient_at_temperature,
-          "dlr_loss": _check_dlr_loss}
+          "dlr_loss": _check_dlr_loss, "random_sign_copies": _check_random_sign_copies,
+          "sampling_error": _check_sampling_error}
 
 
 def check(name, function):

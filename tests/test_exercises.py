@@ -232,3 +232,59 @@ def advlib_dlr(y_onehot, logits):
     from advlib import apgd
 
     return apgd.dlr_loss(tf.constant(y_onehot), tf.constant(logits)).numpy()
+
+
+def random_copies_variant(mistake=None):
+    def copies(x, eps, seed):
+        generator = np.random.default_rng(None if mistake == "no_seed" else seed)
+        shape = x.shape[:-1] + (1,) if mistake == "channels_together" else x.shape
+        if mistake == "uniform":
+            signs = generator.uniform(-1.0, 1.0, shape)
+        elif mistake == "all_up":
+            signs = np.ones(shape)
+        else:
+            signs = 2.0 * generator.integers(0, 2, shape) - 1.0
+        moved = x + eps * signs
+        return moved if mistake == "no_clip" else np.clip(moved, 0.0, 1.0)
+
+    return copies
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (random_copies_variant(), True, "repeat with the seed"),
+        (lambda x, eps, seed: np.asarray(advlib_random_sign(x, eps, seed)), True, "repeat with the seed"),
+        (random_copies_variant("no_clip"), False, "leave [0, 1]"),
+        (random_copies_variant("uniform"), False, "not uniform noise"),
+        (random_copies_variant("all_up"), False, "went up"),
+        (random_copies_variant("channels_together"), False, "channels of a pixel move together"),
+        (random_copies_variant("no_seed"), False, "same seed gave other copies"),
+    ],
+)
+def test_random_sign_copies_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("random_sign_copies", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def advlib_random_sign(x, eps, seed):
+    # The package's own random-sign control must pass the check too.
+    from advlib import attacks
+
+    return attacks.random_sign(x, eps, seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (lambda p, n: (p * (1 - p) / n) ** 0.5, True, "match"),
+        (lambda p, n: p * (1 - p) / n, False, "the variance"),
+        (lambda p, n: (p / n) ** 0.5, False, "not p / n"),
+        (lambda p, n: 1 / n ** 0.5, False, "1 / sqrt(n) alone"),
+        (lambda p, n: (p * (1 - p) / (n - 1)) ** 0.5, False, "n - 1"),
+        (lambda p, n: 100 * (p * (1 - p) / n) ** 0.5, False, "percentage points"),
+    ],
+)
+def test_sampling_error_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("sampling_error", answer)
+    assert result.passed is passed and hint in result.message, result.message

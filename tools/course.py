@@ -151,6 +151,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert np.shape(labels) == (len(x_subset), 10)\n"
         "assert np.allclose(np.sum(labels, axis=1), 1.0, atol=1e-4), \"soft labels are probabilities\"",
     ),
+    ("04_adversarial_training", 5): _self_check("random_sign_copies", "my_random_copies", "my_random_copies(x, eps, seed)"),
     ("05_defensive_distillation", 5): _self_check("soft_labels", "my_soft_labels", "my_soft_labels(logits, T)"),
     ("08_final_model", 1): Check(
         ("runs",),
@@ -159,9 +160,11 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert all(0.0 <= value <= 1.0 for value in runs), \"accuracies are shares of the test images\"",
     ),
     ("06_gradient_hiding", 4): _self_check("gradient_at_temperature", "my_gradient_at", "my_gradient_at(logits_model, x, y, T)"),
+    ("07_variant", 4): _self_check("soft_labels", "heated_soft_labels", "heated_soft_labels(logits, T)"),
     ("08_final_model", 5): _self_check("eot_gradient", "my_eot_gradient", "my_eot_gradient(model, x, y, samples)"),
     ("09_stronger_attacks", 4): _self_check("pgd_step", "my_pgd_step", "my_pgd_step(model, x_adv, x, y, eps, step_size)"),
     ("10_worst_case", 4): _self_check("dlr_loss", "dlr_from_scratch", "dlr_from_scratch(y_onehot, logits)"),
+    ("12_error_bars", 4): _self_check("sampling_error", "my_sampling_error", "my_sampling_error(accuracy, n)"),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),
         "Store whether each FGSM image is classified correctly in `correct` and the 1,000 bootstrap "

@@ -851,4 +851,20 @@ MUTATIONS = [
         description="the DLR exercise's reference divides by the largest minus the second-largest logit",
         tests=['tests/test_exercises.py'],
     ),
+    dict(
+        id='exercise-copies-clip-unchecked',
+        file='advlib/exercises.py',
+        original='    if first.min() < 0.0 or first.max() > 1.0:',
+        replacement='    if False:',
+        description="the random-copies exercise accepts copies outside [0, 1]",
+        tests=['tests/test_exercises.py'],
+    ),
+    dict(
+        id='exercise-sampling-error-variance',
+        file='advlib/exercises.py',
+        original='    expected = np.sqrt(p * (1 - p) / n)',
+        replacement='    expected = p * (1 - p) / n',
+        description="the sampling-error exercise's reference is the variance, not the standard error",
+        tests=['tests/test_exercises.py'],
+    ),
 ]
