@@ -37,6 +37,7 @@ _SUBMODULES = (
     "training",
     "distillation",
     "exercise_support",
+    "exercise_numbers",
     "exercises",
     # Running the registry and reporting on it; these load TensorFlow only inside the
     # functions that train or attack, so the report command never does.

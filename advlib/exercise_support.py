@@ -89,3 +89,19 @@ def call(function, *arguments):
         return function(*arguments), None
     except Exception as error:  # The student's code: any failure becomes a hint, never a crash.
         return None, Result(False, f"your function raised {type(error).__name__}: {error}")
+
+
+def check_cases(function, cases, expected, mistakes, passed_message):
+    """Run ``function`` on every argument tuple of ``cases``; compare with ``expected`` and each mistake's answers."""
+    answers = []
+    for arguments in cases:
+        answer, failed = call(function, *arguments)
+        if failed:
+            return failed
+        answers.append(answer)
+    if answers == expected:
+        return Result(True, passed_message)
+    for candidate, hint in mistakes:
+        if answers == candidate:
+            return Result(False, hint)
+    return Result(False, f"your answers {answers} match neither the reference {expected} nor a typical mistake")

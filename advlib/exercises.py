@@ -33,11 +33,19 @@ check takes well under a second and has a unique right answer. Exercises:
   [0, 1]; the same seed gives the same copies.
 * ``"sampling_error"``: ``function(accuracy, n) -> float``: the standard error of an
   accuracy measured on ``n`` test images, ``sqrt(p (1 - p) / n)``.
+* ``"steps_per_epoch"``: ``function(images, batch_size) -> int``: the gradient steps of one
+  epoch, the last batch possibly smaller.
+* ``"conv_parameters"``: ``function(kernel_size, in_channels, filters) -> int``: the weights
+  and biases of a square 2-D convolution.
+* ``"choose"``: ``function(held_out, clean_goal) -> name``: ``held_out`` maps a candidate's
+  name to ``(clean, worst_case)`` accuracies; among the candidates whose clean accuracy
+  reaches ``clean_goal``, the one with the highest worst case, and if none does, the one
+  with the highest worst case of all.
 """
 
 import numpy as np
 
-from advlib import validate
+from advlib import exercise_numbers, validate
 from advlib.exercise_support import (
     CLASSES,
     IMAGE_SHAPE,
@@ -303,39 +311,19 @@ def _check_random_sign_copies(function):
     return Result(True, "your copies move every pixel by eps in a random direction, clipped, and repeat with the seed")
 
 
-def _check_sampling_error(function):
-    cases = [(0.8, 10_000), (0.5, 500), (0.2, 2_500)]
-    answers = []
-    for accuracy, n in cases:
-        answer, failed = call(function, accuracy, n)
-        if failed:
-            return failed
-        try:
-            answers.append(float(answer))
-        except (TypeError, ValueError):
-            return Result(False, f"your function returned {type(answer).__name__}, not a number")
-    answers = np.array(answers)
-    p, n = np.array(cases).T
-    expected = np.sqrt(p * (1 - p) / n)
-    if np.allclose(answers, expected, rtol=1e-6):
-        return Result(True, "your standard errors match sqrt(p (1 - p) / n) on every case")
-    mistakes = [
-        (p * (1 - p) / n, "this is the variance: take its square root"),
-        (np.sqrt(p / n), "the variance of a share is p (1 - p) / n, not p / n"),
-        (1 / np.sqrt(n), "this is 1 / sqrt(n) alone: multiply by sqrt(p (1 - p))"),
-        (np.sqrt(p * (1 - p) / (n - 1)), "you divided by n - 1: for a share measured on n images divide by n"),
-        (100 * expected, "these are percentage points: give the error as a share, like the accuracy"),
-    ]
-    for candidate, hint in mistakes:
-        if np.allclose(answers, candidate, rtol=1e-6):
-            return Result(False, hint)
-    return Result(False, "the numbers match neither sqrt(p (1 - p) / n) nor a typical mistake")
-
-
-CHECKS = {"fgsm": _check_fgsm, "soft_labels": _check_soft_labels, "pgd_step": _check_pgd_step,
-          "eot_gradient": _check_eot_gradient, "gradient_at_temperature": _check_gradient_at_temperature,
-          "dlr_loss": _check_dlr_loss, "random_sign_copies": _check_random_sign_copies,
-          "sampling_error": _check_sampling_error}
+CHECKS = {
+    "fgsm": _check_fgsm,
+    "soft_labels": _check_soft_labels,
+    "pgd_step": _check_pgd_step,
+    "eot_gradient": _check_eot_gradient,
+    "gradient_at_temperature": _check_gradient_at_temperature,
+    "dlr_loss": _check_dlr_loss,
+    "random_sign_copies": _check_random_sign_copies,
+    "sampling_error": exercise_numbers.check_sampling_error,
+    "steps_per_epoch": exercise_numbers.check_steps_per_epoch,
+    "conv_parameters": exercise_numbers.check_conv_parameters,
+    "choose": exercise_numbers.check_choose,
+}
 
 
 def check(name, function):

@@ -288,3 +288,79 @@ def advlib_random_sign(x, eps, seed):
 def test_sampling_error_right_and_each_typical_mistake(answer, passed, hint):
     result = exercises.check("sampling_error", answer)
     assert result.passed is passed and hint in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (lambda n, b: -(-n // b), True, "right"),
+        (lambda n, b: int(np.ceil(n / b)), True, "right"),
+        (lambda n, b: n // b, False, "round up, not down"),
+        (lambda n, b: n / b, False, "whole number"),
+        (lambda n, b: n // b + 1, False, "divides the images exactly"),
+    ],
+)
+def test_steps_per_epoch_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("steps_per_epoch", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def keras_conv_parameters(kernel_size, in_channels, filters):
+    # An independent count: Keras builds the layer and counts its weights.
+    layer = keras.layers.Conv2D(filters, kernel_size)
+    layer.build((None, 8, 8, in_channels))
+    return layer.count_params()
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (keras_conv_parameters, True, "right"),
+        (lambda k, c, f: k * k * c * f, False, "bias"),
+        (lambda k, c, f: k * c * f + f, False, "square kernel"),
+        (lambda k, c, f: k * k * c * f + c, False, "per filter"),
+        (lambda k, c, f: k * k * f + f, False, "every input channel"),
+    ],
+)
+def test_conv_parameters_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("conv_parameters", answer)
+    assert result.passed is passed and hint in result.message, result.message
+
+
+def advlib_choose(held_out, clean_goal):
+    # The package's own rule, on results shaped as it expects them.
+    from advlib import defence, worst_case
+
+    results = {name: worst_case.WorstCase(size=1000, clean_accuracy=clean, robust_accuracy=worst)
+               for name, (clean, worst) in held_out.items()}
+    name, _ = defence.choose(results, clean_goal)
+    return name
+
+
+def choose_variant(mistake=None):
+    def choose(held_out, clean_goal):
+        reaches = (lambda clean: clean > clean_goal) if mistake == "strict" else (lambda clean: clean >= clean_goal)
+        eligible = held_out if mistake == "no_bar" else {n: v for n, v in held_out.items() if reaches(v[0])}
+        if not eligible:
+            if mistake == "no_fallback":
+                return None
+            eligible = held_out
+        return max(eligible, key=lambda name: eligible[name][0 if mistake == "by_clean" else 1])
+
+    return choose
+
+
+@pytest.mark.parametrize(
+    ("answer", "passed", "hint"),
+    [
+        (choose_variant(), True, "reference candidate"),
+        (advlib_choose, True, "reference candidate"),
+        (choose_variant("no_bar"), False, "bar is ignored"),
+        (choose_variant("by_clean"), False, "chose by clean accuracy"),
+        (choose_variant("no_fallback"), False, "falls back"),
+        (choose_variant("strict"), False, "use >=, not >"),
+    ],
+)
+def test_choose_right_and_each_typical_mistake(answer, passed, hint):
+    result = exercises.check("choose", answer)
+    assert result.passed is passed and hint in result.message, result.message

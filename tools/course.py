@@ -139,6 +139,8 @@ CHECKS: dict[tuple[str, int], Check] = {
         "# Clipped, they are the chapter's FGSM images (\"almost all\": a GPU may flip the sign of a tiny gradient).\n"
         "assert np.mean(np.isclose(np.clip(x_unclipped, 0.0, 1.0), x_adv, atol=1e-6)) > 0.99",
     ),
+    ("01_introduction", 3): _self_check("steps_per_epoch", "steps_per_epoch", "steps_per_epoch(images, batch_size)"),
+    ("02_data_and_baseline", 5): _self_check("conv_parameters", "conv_parameters", "conv_parameters(kernel_size, in_channels, filters)"),
     ("03_fgsm", 4): _self_check("fgsm", "my_fgsm", "my_fgsm(model, x, y, eps)"),
     ("04_adversarial_training", 1): Check(
         ("transfer", "own"),
@@ -164,6 +166,7 @@ CHECKS: dict[tuple[str, int], Check] = {
     ("08_final_model", 5): _self_check("eot_gradient", "my_eot_gradient", "my_eot_gradient(model, x, y, samples)"),
     ("09_stronger_attacks", 4): _self_check("pgd_step", "my_pgd_step", "my_pgd_step(model, x_adv, x, y, eps, step_size)"),
     ("10_worst_case", 4): _self_check("dlr_loss", "dlr_from_scratch", "dlr_from_scratch(y_onehot, logits)"),
+    ("11_defence_search", 4): _self_check("choose", "choose_from_scratch", "choose_from_scratch(held_out, clean_goal)"),
     ("12_error_bars", 4): _self_check("sampling_error", "my_sampling_error", "my_sampling_error(accuracy, n)"),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),

@@ -867,4 +867,20 @@ MUTATIONS = [
         description="the sampling-error exercise's reference is the variance, not the standard error",
         tests=['tests/test_exercises.py'],
     ),
+    dict(
+        id='exercise-steps-round-down',
+        file='advlib/exercise_numbers.py',
+        original='cases, [-(-n // b) for n, b in cases]',
+        replacement='cases, [n // b for n, b in cases]',
+        description="the steps-per-epoch exercise's reference drops the last, smaller batch",
+        tests=['tests/test_exercises.py'],
+    ),
+    dict(
+        id='exercise-choose-strict-bar',
+        file='advlib/exercise_numbers.py',
+        original='if value[0] >= goal} if bar else held_out',
+        replacement='if value[0] > goal} if bar else held_out',
+        description="the choice exercise's reference needs a clean accuracy strictly above the goal",
+        tests=['tests/test_exercises.py'],
+    ),
 ]
