@@ -67,19 +67,13 @@ def softmax(z):
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (lambda logits, T: tf.nn.softmax(logits / T).numpy(), True, "match"),
-        (lambda logits, T: softmax(logits), False, "softmax at T = 1"),
-        (lambda logits, T: softmax(logits * T), False, "multiplied the logits"),
-        (lambda logits, T: softmax(logits) / T, False, "divided the probabilities"),
-        (lambda logits, T: softmax(logits) ** (1 / T), False, "without normalising"),
-    ],
-)
-def test_soft_labels_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("soft_labels", answer)
-    assert result.passed is passed and hint in result.message
+SOFT_LABELS_CASES = [
+    ("soft_labels", lambda logits, T: tf.nn.softmax(logits / T).numpy(), True, "match"),
+    ("soft_labels", lambda logits, T: softmax(logits), False, "softmax at T = 1"),
+    ("soft_labels", lambda logits, T: softmax(logits * T), False, "multiplied the logits"),
+    ("soft_labels", lambda logits, T: softmax(logits) / T, False, "divided the probabilities"),
+    ("soft_labels", lambda logits, T: softmax(logits) ** (1 / T), False, "without normalising"),
+]
 
 
 def test_unknown_exercises_and_non_functions_are_refused():
@@ -107,22 +101,16 @@ def pgd_step_variant(sign=1.0, project=True, gradient_at="current", step="step_s
     return step_function
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (pgd_step_variant(), True, "reference images"),
-        (pgd_step_variant(project=False), False, "project onto"),
-        (pgd_step_variant(sign=-1.0), False, "sign is flipped"),
-        (pgd_step_variant(gradient_at="clean"), False, "gradient at the clean images"),
-        (pgd_step_variant(step="eps"), False, "the step has size eps"),
-        # A step smaller than eps never leaves the ball around the current images, so
-        # projecting there is no projection at all: the same hint.
-        (pgd_step_variant(centre="current"), False, "around the clean images x"),
-    ],
-)
-def test_pgd_step_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("pgd_step", answer)
-    assert result.passed is passed and hint in result.message, result.message
+PGD_STEP_CASES = [
+    ("pgd_step", pgd_step_variant(), True, "reference images"),
+    ("pgd_step", pgd_step_variant(project=False), False, "project onto"),
+    ("pgd_step", pgd_step_variant(sign=-1.0), False, "sign is flipped"),
+    ("pgd_step", pgd_step_variant(gradient_at="clean"), False, "gradient at the clean images"),
+    ("pgd_step", pgd_step_variant(step="eps"), False, "the step has size eps"),
+    # A step smaller than eps never leaves the ball around the current images, so
+    # projecting there is no projection at all: the same hint.
+    ("pgd_step", pgd_step_variant(centre="current"), False, "around the clean images x"),
+]
 
 
 def eot_variant(mistake=None):
@@ -149,19 +137,13 @@ def eot_variant(mistake=None):
     return gradient_function
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (eot_variant(), True, "average over the 4 draws"),
-        (eot_variant("one_draw"), False, "gradient of one draw"),
-        (eot_variant("sum"), False, "added the gradients up"),
-        (eot_variant("signs"), False, "averaged the signs"),
-        (eot_variant("mean_probabilities"), False, "averaged the probabilities"),
-    ],
-)
-def test_eot_gradient_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("eot_gradient", answer)
-    assert result.passed is passed and hint in result.message, result.message
+EOT_GRADIENT_CASES = [
+    ("eot_gradient", eot_variant(), True, "average over the 4 draws"),
+    ("eot_gradient", eot_variant("one_draw"), False, "gradient of one draw"),
+    ("eot_gradient", eot_variant("sum"), False, "added the gradients up"),
+    ("eot_gradient", eot_variant("signs"), False, "averaged the signs"),
+    ("eot_gradient", eot_variant("mean_probabilities"), False, "averaged the probabilities"),
+]
 
 
 def gradient_at_temperature_variant(mistake=None):
@@ -183,19 +165,13 @@ def gradient_at_temperature_variant(mistake=None):
     return gradient_function
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (gradient_at_temperature_variant(), True, "matches the reference"),
-        (gradient_at_temperature_variant("t1"), False, "gradient at T = 1"),
-        (gradient_at_temperature_variant("times"), False, "multiplied the logits by T"),
-        (gradient_at_temperature_variant("from_logits"), False, "cross-entropy of the logits"),
-        (gradient_at_temperature_variant("probability"), False, "true class's probability"),
-    ],
-)
-def test_gradient_at_temperature_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("gradient_at_temperature", answer)
-    assert result.passed is passed and hint in result.message, result.message
+GRADIENT_AT_TEMPERATURE_CASES = [
+    ("gradient_at_temperature", gradient_at_temperature_variant(), True, "matches the reference"),
+    ("gradient_at_temperature", gradient_at_temperature_variant("t1"), False, "gradient at T = 1"),
+    ("gradient_at_temperature", gradient_at_temperature_variant("times"), False, "multiplied the logits by T"),
+    ("gradient_at_temperature", gradient_at_temperature_variant("from_logits"), False, "cross-entropy of the logits"),
+    ("gradient_at_temperature", gradient_at_temperature_variant("probability"), False, "true class's probability"),
+]
 
 
 def dlr_variant(mistake=None):
@@ -211,20 +187,14 @@ def dlr_variant(mistake=None):
     return loss
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (dlr_variant(), True, "matches the reference"),
-        (lambda y_onehot, logits: advlib_dlr(y_onehot, logits), True, "matches the reference"),
-        (dlr_variant("sign"), False, "sign is flipped"),
-        (dlr_variant("no_denominator"), False, "margin alone"),
-        (dlr_variant("second"), False, "second-largest logit"),
-        (dlr_variant("all_classes"), False, "leave the true class out"),
-    ],
-)
-def test_dlr_loss_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("dlr_loss", answer)
-    assert result.passed is passed and hint in result.message, result.message
+DLR_LOSS_CASES = [
+    ("dlr_loss", dlr_variant(), True, "matches the reference"),
+    ("dlr_loss", lambda y_onehot, logits: advlib_dlr(y_onehot, logits), True, "matches the reference"),
+    ("dlr_loss", dlr_variant("sign"), False, "sign is flipped"),
+    ("dlr_loss", dlr_variant("no_denominator"), False, "margin alone"),
+    ("dlr_loss", dlr_variant("second"), False, "second-largest logit"),
+    ("dlr_loss", dlr_variant("all_classes"), False, "leave the true class out"),
+]
 
 
 def advlib_dlr(y_onehot, logits):
@@ -250,21 +220,15 @@ def random_copies_variant(mistake=None):
     return copies
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (random_copies_variant(), True, "repeat with the seed"),
-        (lambda x, eps, seed: np.asarray(advlib_random_sign(x, eps, seed)), True, "repeat with the seed"),
-        (random_copies_variant("no_clip"), False, "leave [0, 1]"),
-        (random_copies_variant("uniform"), False, "not uniform noise"),
-        (random_copies_variant("all_up"), False, "went up"),
-        (random_copies_variant("channels_together"), False, "channels of a pixel move together"),
-        (random_copies_variant("no_seed"), False, "same seed gave other copies"),
-    ],
-)
-def test_random_sign_copies_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("random_sign_copies", answer)
-    assert result.passed is passed and hint in result.message, result.message
+RANDOM_SIGN_COPIES_CASES = [
+    ("random_sign_copies", random_copies_variant(), True, "repeat with the seed"),
+    ("random_sign_copies", lambda x, eps, seed: np.asarray(advlib_random_sign(x, eps, seed)), True, "repeat with the seed"),
+    ("random_sign_copies", random_copies_variant("no_clip"), False, "leave [0, 1]"),
+    ("random_sign_copies", random_copies_variant("uniform"), False, "not uniform noise"),
+    ("random_sign_copies", random_copies_variant("all_up"), False, "went up"),
+    ("random_sign_copies", random_copies_variant("channels_together"), False, "channels of a pixel move together"),
+    ("random_sign_copies", random_copies_variant("no_seed"), False, "same seed gave other copies"),
+]
 
 
 def advlib_random_sign(x, eps, seed):
@@ -274,35 +238,23 @@ def advlib_random_sign(x, eps, seed):
     return attacks.random_sign(x, eps, seed=seed)
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (lambda p, n: (p * (1 - p) / n) ** 0.5, True, "match"),
-        (lambda p, n: p * (1 - p) / n, False, "the variance"),
-        (lambda p, n: (p / n) ** 0.5, False, "not p / n"),
-        (lambda p, n: 1 / n ** 0.5, False, "1 / sqrt(n) alone"),
-        (lambda p, n: (p * (1 - p) / (n - 1)) ** 0.5, False, "n - 1"),
-        (lambda p, n: 100 * (p * (1 - p) / n) ** 0.5, False, "percentage points"),
-    ],
-)
-def test_sampling_error_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("sampling_error", answer)
-    assert result.passed is passed and hint in result.message, result.message
+SAMPLING_ERROR_CASES = [
+    ("sampling_error", lambda p, n: (p * (1 - p) / n) ** 0.5, True, "match"),
+    ("sampling_error", lambda p, n: p * (1 - p) / n, False, "the variance"),
+    ("sampling_error", lambda p, n: (p / n) ** 0.5, False, "not p / n"),
+    ("sampling_error", lambda p, n: 1 / n ** 0.5, False, "1 / sqrt(n) alone"),
+    ("sampling_error", lambda p, n: (p * (1 - p) / (n - 1)) ** 0.5, False, "n - 1"),
+    ("sampling_error", lambda p, n: 100 * (p * (1 - p) / n) ** 0.5, False, "percentage points"),
+]
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (lambda n, b: -(-n // b), True, "right"),
-        (lambda n, b: int(np.ceil(n / b)), True, "right"),
-        (lambda n, b: n // b, False, "round up, not down"),
-        (lambda n, b: n / b, False, "whole number"),
-        (lambda n, b: n // b + 1, False, "divides the images exactly"),
-    ],
-)
-def test_steps_per_epoch_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("steps_per_epoch", answer)
-    assert result.passed is passed and hint in result.message, result.message
+STEPS_PER_EPOCH_CASES = [
+    ("steps_per_epoch", lambda n, b: -(-n // b), True, "right"),
+    ("steps_per_epoch", lambda n, b: int(np.ceil(n / b)), True, "right"),
+    ("steps_per_epoch", lambda n, b: n // b, False, "round up, not down"),
+    ("steps_per_epoch", lambda n, b: n / b, False, "whole number"),
+    ("steps_per_epoch", lambda n, b: n // b + 1, False, "divides the images exactly"),
+]
 
 
 def keras_conv_parameters(kernel_size, in_channels, filters):
@@ -312,19 +264,13 @@ def keras_conv_parameters(kernel_size, in_channels, filters):
     return layer.count_params()
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (keras_conv_parameters, True, "right"),
-        (lambda k, c, f: k * k * c * f, False, "bias"),
-        (lambda k, c, f: k * c * f + f, False, "square kernel"),
-        (lambda k, c, f: k * k * c * f + c, False, "per filter"),
-        (lambda k, c, f: k * k * f + f, False, "every input channel"),
-    ],
-)
-def test_conv_parameters_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("conv_parameters", answer)
-    assert result.passed is passed and hint in result.message, result.message
+CONV_PARAMETERS_CASES = [
+    ("conv_parameters", keras_conv_parameters, True, "right"),
+    ("conv_parameters", lambda k, c, f: k * k * c * f, False, "bias"),
+    ("conv_parameters", lambda k, c, f: k * c * f + f, False, "square kernel"),
+    ("conv_parameters", lambda k, c, f: k * k * c * f + c, False, "per filter"),
+    ("conv_parameters", lambda k, c, f: k * k * f + f, False, "every input channel"),
+]
 
 
 def advlib_choose(held_out, clean_goal):
@@ -350,17 +296,24 @@ def choose_variant(mistake=None):
     return choose
 
 
-@pytest.mark.parametrize(
-    ("answer", "passed", "hint"),
-    [
-        (choose_variant(), True, "reference candidate"),
-        (advlib_choose, True, "reference candidate"),
-        (choose_variant("no_bar"), False, "bar is ignored"),
-        (choose_variant("by_clean"), False, "chose by clean accuracy"),
-        (choose_variant("no_fallback"), False, "falls back"),
-        (choose_variant("strict"), False, "use >=, not >"),
-    ],
-)
-def test_choose_right_and_each_typical_mistake(answer, passed, hint):
-    result = exercises.check("choose", answer)
+CHOOSE_CASES = [
+    ("choose", choose_variant(), True, "reference candidate"),
+    ("choose", advlib_choose, True, "reference candidate"),
+    ("choose", choose_variant("no_bar"), False, "bar is ignored"),
+    ("choose", choose_variant("by_clean"), False, "chose by clean accuracy"),
+    ("choose", choose_variant("no_fallback"), False, "falls back"),
+    ("choose", choose_variant("strict"), False, "use >=, not >"),
+]
+
+
+CASES = [case for cases in (SOFT_LABELS_CASES, PGD_STEP_CASES, EOT_GRADIENT_CASES, GRADIENT_AT_TEMPERATURE_CASES,
+                            DLR_LOSS_CASES, RANDOM_SIGN_COPIES_CASES, SAMPLING_ERROR_CASES, STEPS_PER_EPOCH_CASES,
+                            CONV_PARAMETERS_CASES, CHOOSE_CASES) for case in cases]
+
+
+@pytest.mark.parametrize(("name", "answer", "passed", "hint"), CASES)
+def test_each_exercise_passes_its_right_answers_and_names_each_typical_mistake(name, answer, passed, hint):
+    # A right answer (several ways of writing it, the package's own function among them)
+    # passes; each planted mistake fails with the hint written for it.
+    result = exercises.check(name, answer)
     assert result.passed is passed and hint in result.message, result.message
