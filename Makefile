@@ -40,7 +40,7 @@ BOOK_FLAGS := --warningiserror --keep-going
 # one process leaves the second core idle. PYTEST_PARALLEL= (empty) runs in one process.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-.PHONY: venv book test clean browser course
+.PHONY: venv book test clean browser course nbgrader
 
 venv: $(STAMP)
 
@@ -79,10 +79,15 @@ $(NBGRADER_BIN):
 	$(NBGRADER_VENV)/bin/pip install --quiet "nbgrader==0.9.6"
 
 # The classroom edition: per chapter an instructor notebook (solutions between nbgrader's
-# BEGIN/END SOLUTION markers) and a student notebook (solutions stripped), written to
-# course/instructor and course/student by tools/course.py (generated, not committed).
+# BEGIN/END SOLUTION markers, hidden tests) and a student notebook (both stripped), written
+# to course/instructor and course/student by tools/course.py, with an nbgrader course folder
+# (course/nbgrader_config.py, course/source/, a grading kernel spec); generated, not committed.
 course: $(STAMP)
 	$(PY) tools/course.py --out course
+
+# nbgrader for grading the course (book/instructors.md): `make nbgrader`, then
+# `source .venv-nbgrader/bin/activate` and run nbgrader in course/.
+nbgrader: $(NBGRADER_BIN)
 
 # The browser tests need Debian's Chromium (and make needs nothing else): install it when
 # it is missing and apt-get can (as root, e.g. in CI); otherwise the tests say what to do.

@@ -378,3 +378,134 @@ def test_cells_the_site_hides_are_collapsed_behind_a_title_in_colab():
             if cell.cell_type == "code" and set(cell.metadata.get("tags", [])) & {"remove-input", "hide-input"}:
                 assert cell.source.startswith("# @title "), f"{path.name}: {cell.source[:60]!r}"
                 assert cell.metadata.get("cellView") == "form"
+
+
+# --------------------------------------------------------------------------- captions, site text, profile form
+
+
+def _plain(markdown: str) -> str:
+    """The text a reader sees of ``markdown`` (rendered, tags dropped, white space collapsed)."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("gfm-like", {"html": True}).render(markdown)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split()).replace(" .", ".")
+
+
+def _shown_figure_cells(notebook):
+    """(cell key, cell) of the code cells the site draws a figure for, in order."""
+    for index, cell in enumerate(notebook.cells):
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and not tags & {"remove-cell", "remove-output"}:
+            figure = (cell.metadata.get("mystnb") or {}).get("figure") or {}
+            if figure.get("caption") or figure.get("name"):
+                yield colab_edition.cell_key(cell, index), cell
+
+
+@pytest.mark.parametrize("path", EDITION, ids=[path.stem for path in EDITION])
+def test_every_figure_keeps_its_caption_and_alt_text(path):
+    # On the site MyST-NB shows mystnb.figure's caption, numbered per chapter in page order
+    # ("Fig. 3.2"), and mystnb.image's alt text; Colab ignores that metadata, so the
+    # edition puts both in a Markdown cell right under the figure's code cell.
+    renderer = colab_edition.ChapterRenderer(colab_edition.load_book(ROOT), path.stem)
+    cells = nbformat.read(path, as_version=4).cells
+    position = {cell.id: index for index, cell in enumerate(cells)}
+    problems = []
+    for number, (key, cell) in enumerate(_shown_figure_cells(nbformat.read(ROOT / "book" / path.name, as_version=4)), 1):
+        figure, alt = cell.metadata["mystnb"]["figure"], (cell.metadata["mystnb"].get("image") or {}).get("alt", "")
+        if key not in position:
+            problems.append(f"figure cell {key} is missing")
+            continue
+        after = cells[position[key] + 1] if position[key] + 1 < len(cells) else None
+        shown = _plain(after.source) if after is not None and after.cell_type == "markdown" else ""
+        caption = f"Fig. {int(path.name[:2])}.{number}: " + _plain(renderer.convert(figure.get("caption", "")))
+        if caption not in shown:
+            problems.append(f"cell {key}: the next cell does not show {caption!r}")
+        if alt and f"Figure description: {' '.join(alt.split())}" not in shown:
+            problems.append(f"cell {key}: the next cell does not show the alt text {alt[:60]!r}...")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def _made_up_chapter(tmp_path, markdown, code_cells):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_config.yml").write_text("title: T\nrepository:\n  url: https://github.com/owner/repo\n")
+    cells = [nbformat.v4.new_markdown_cell(markdown, id="m1"),
+             nbformat.v4.new_code_cell("import advlib.book\nprofile = advlib.book.start()", id="setup"), *code_cells]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "book" / "01_x.ipynb")
+    image = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"},
+             "metadata": {}}
+    runs = {"01_x": {"profile": "full", "data_source": "d", "glue": {},
+                     "cells": {cell.id: {"source_sha256": colab_edition.source_hash(cell.source),
+                                         "execution_count": 1, "outputs": [image]} for cell in code_cells}}}
+    return colab_edition.load_book(tmp_path, runs=runs), tmp_path / "book" / "01_x.ipynb"
+
+
+def _figure_cell(cell_id, figure, alt="", tags=()):
+    metadata = {"mystnb": {"figure": figure, **({"image": {"alt": alt}} if alt else {})}, "tags": list(tags)}
+    return nbformat.v4.new_code_cell("plt.show()", id=cell_id, metadata=metadata)
+
+
+def test_figure_caption_markdown_numbers_as_the_site_does(tmp_path):
+    cells = [_figure_cell("gone", {"caption": "Removed.", "name": "fig-gone"}, tags=["remove-cell"]),
+             _figure_cell("a", {"caption": "Loss of {term}`FGSM` at $T$.", "name": "fig-a"}, alt="A *curve*."),
+             _figure_cell("b", {"caption": "Unnamed, numbered too."}),
+             _figure_cell("c", {}, alt="Only an alt text."),
+             nbformat.v4.new_code_cell("x = 1", id="plain")]
+    book, path = _made_up_chapter(tmp_path, "# X\n\nSee {numref}`fig-a`.", cells)
+    renderer = colab_edition.ChapterRenderer(book, "01_x")
+    # A removed cell draws no figure on the site, so it takes no number.
+    assert colab_edition.figure_caption_markdown(renderer, cells[0]) is None
+    # The caption's MyST is converted; the alt text is plain text, escaped.
+    first = colab_edition.figure_caption_markdown(renderer, cells[1])
+    assert _plain(first) == "Fig. 1.1: Loss of FGSM at $T$. Figure description: A *curve*."
+    assert colab_edition.figure_caption_markdown(renderer, cells[2]) == "*Fig. 1.2: Unnamed, numbered too.*"
+    assert colab_edition.figure_caption_markdown(renderer, cells[3]) == "Figure description: Only an alt text."
+    assert colab_edition.figure_caption_markdown(renderer, cells[4]) is None
+    notebook = nbformat.reads(colab_edition.render_chapter(book, path), as_version=4)
+    ids = [cell.id for cell in notebook.cells]
+    assert ids[ids.index("a") + 1] == "a-caption" and ids[ids.index("b") + 1] == "b-caption"
+    assert "gone-caption" not in ids and "plain-caption" not in ids
+    # A cell the site would draw as two figures (two images) would shift the numbers: refused.
+    book.runs["01_x"]["cells"]["b"]["outputs"] *= 2
+    with pytest.raises(colab_edition.EditionError, match="shows 2 outputs"):
+        colab_edition.render_chapter(book, path)
+
+
+def test_no_colab_notebook_says_what_only_makes_sense_on_the_site():
+    import colab_site_text
+
+    found = {}
+    for path in EDITION:
+        for cell in nbformat.read(path, as_version=4).cells:
+            phrases = colab_site_text.site_only_phrases(colab_site_text.reader_text(cell))
+            if phrases:
+                found.setdefault(path.name, []).extend(phrase for phrase, _ in phrases)
+    assert not found, f"site furniture named in the Colab edition: {found}"
+    # The list finds the site's sentences and leaves the chapters' ordinary prose alone.
+    for site, _ in colab_site_text.REPLACEMENTS[:3]:
+        assert colab_site_text.site_only_phrases(site), site
+    for prose in ("while in the report it was ahead, by a small margin", "Change the code on the page.",
+                  "run the page's `fgsm_at_temperature`", "in the right-hand panel of the figure",
+                  "whose solutions are hidden behind a toggle", "the margin loss on the logits"):
+        assert not colab_site_text.site_only_phrases(prose), prose
+
+
+def test_render_refuses_site_only_text_it_has_no_colab_wording_for(tmp_path):
+    book, path = _made_up_chapter(tmp_path, "# X\n\nUse the download button at the top of the page.", [])
+    with pytest.raises(colab_edition.EditionError, match="(?s)only makes sense on the site.*download button"):
+        colab_edition.render_chapter(book, path)
+
+
+def test_profile_form_says_what_each_profile_does(tmp_path, monkeypatch):
+    # The form says both profiles load shipped models: every registry model must ship for
+    # both, so that no run in Colab trains one; and the quick line's image counts are the
+    # quick profile's.
+    from advlib import registry, store
+
+    monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "empty"))  # only what ships counts
+    for profile in ("full", "quick"):
+        missing = [name for name in registry.MODELS if not store.find_saved(name, profile)]
+        assert not missing, f"not shipped for {profile}, so Colab would train them: {missing}"
+    form = "\n".join(line for line in colab_edition.PROFILE_TEMPLATE.splitlines() if "@markdown" in line)
+    train, test = registry.PROFILES["quick"].per_class
+    assert f"trained on {10 * train:,} images and tested on {10 * test:,}" in form
+    assert "trains" not in form and "minutes" not in form

@@ -31,6 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import course  # noqa: E402
+import course_checks  # noqa: E402
 
 BOOK = ROOT / "book"
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
@@ -101,7 +102,12 @@ def test_every_chapter_with_exercises_yields_both_notebooks(files):
     assert with_exercises, "no chapter has a '## Exercises' section"
     for name in with_exercises:
         assert f"instructor/{name}" in files and f"student/{name}" in files, name
-    assert set(files) == {f"{kind}/{path.name}" for kind in ("instructor", "student") for path in CHAPTERS} | {"conftest.py"}
+    notebooks = {f"{kind}/{path.name}" for kind in ("instructor", "student") for path in CHAPTERS}
+    assignments = {f"source/{path.stem}/{path.name}" for path in CHAPTERS}
+    nbgrader_files = {"nbgrader_config.py", "README.md", "kernels/advlib-course/kernel.json"}
+    assert set(files) == notebooks | assignments | nbgrader_files | {"conftest.py"}
+    for path in CHAPTERS:  # the nbgrader assignment is the instructor notebook
+        assert files[f"source/{path.stem}/{path.name}"] == files[f"instructor/{path.name}"]
 
 
 def test_instructor_has_every_solution_verbatim_between_markers(notebooks):
@@ -149,6 +155,9 @@ def test_student_notebooks_have_a_stub_per_code_block_and_no_prose_solutions(not
             assert teacher.id == pupil.id
             if teacher.source.startswith(course.ANSWER_PREFIX):  # a model answer in prose
                 assert pupil.source == course.TEXT_STUB
+            elif teacher.id.endswith("-test"):  # the hidden tests are the instructor's only
+                visible = teacher.source.split("\n### BEGIN HIDDEN TESTS\n")[0]
+                assert pupil.source == visible and "HIDDEN" not in pupil.source
             elif not teacher.metadata.get("nbgrader", {}).get("solution"):
                 assert teacher.source == pupil.source
         assert len(instructor.cells) == len(student.cells)
@@ -185,11 +194,16 @@ def test_cell_ids_and_nbgrader_metadata(notebooks):
             assert re.fullmatch(rf"{re.escape(chapter)}-ex\d+(-\w+)?", meta["grade_id"]), meta["grade_id"]
             grade_ids.append(meta["grade_id"])
             if meta["grade"]:
-                assert meta["points"] == 1
+                assert meta["points"] in (course_checks.MANUAL_POINTS, course_checks.RESULT_POINTS,
+                                          course_checks.WRITE_IT_YOURSELF_POINTS)
+            assert ("HIDDEN TESTS" in cell.source) <= (meta["grade"] and not meta["solution"]), (name, cell.id)
             if cell.cell_type == "markdown":  # nbgrader: a markdown answer must be graded
-                assert meta["solution"] and meta["grade"]
-            elif meta["solution"]:
-                assert not meta["grade"] and not meta["locked"]
+                assert meta["solution"] and meta["grade"] and meta["points"] == course_checks.MANUAL_POINTS
+            elif meta["solution"]:  # code: graded by hand only when no test and no written answer grade it
+                assert not meta["locked"]
+                exercise = cell.id.split("-")[0]  # "ex3" of "ex3-code" or "ex3-code-2"
+                graded_otherwise = f"{exercise}-test" in ids or f"{exercise}-answer" in ids
+                assert meta["grade"] == (cell.id == f"{exercise}-code" and not graded_otherwise), (name, cell.id)
             else:  # a test cell
                 assert meta["grade"] and meta["locked"] and "assert" in cell.source
         assert len(grade_ids) == len(set(grade_ids)), f"{name}: duplicate grade ids"
@@ -233,17 +247,21 @@ def test_output_is_deterministic(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     assert course.main(["--out", str(first)]) == 0
     assert course.main(["--out", str(second)]) == 0
-    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*.ipynb"))
-    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*.ipynb"))
-    assert len(names) == 2 * len(CHAPTERS)
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
+    assert sum(name.endswith(".ipynb") for name in names) == 3 * len(CHAPTERS)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     assert course.main(["--out", str(first), "--check"]) == 0
     (first / names[0]).write_text((first / names[0]).read_text().replace("Exercises", "Exercise"))
     (first / "student" / "99_stale.ipynb").write_text("{}")
+    (first / "source" / "99_stale").mkdir()
+    (first / "source" / "99_stale" / "99_stale.ipynb").write_text("{}")
+    (first / "submitted").mkdir()  # nbgrader's, not ours: left alone
     assert course.main(["--out", str(first), "--check"]) == 1
     assert course.main(["--out", str(first)]) == 0
-    assert not (first / "student" / "99_stale.ipynb").exists()
+    assert not (first / "student" / "99_stale.ipynb").exists() and not (first / "source" / "99_stale").exists()
+    assert (first / "submitted").is_dir()
     assert course.main(["--out", str(first), "--check"]) == 0
 
 
@@ -308,6 +326,9 @@ def test_a_made_up_chapter_splits_as_documented(tmp_path, convert, monkeypatch):
     assert cells["ex1-task"].source == "1. **First.** Do one thing."
     assert cells["ex1-answer"].source == course.ANSWER_PREFIX + "Prose of one."
     assert cells["ex2-code"].source == "### BEGIN SOLUTION\ny = 2\n### END SOLUTION"
+    # Exercise 1's written answer is graded by hand; exercise 2 has neither answer nor test: its code is.
+    assert cells["ex1-answer"].metadata["nbgrader"]["grade"] and not cells["ex1-code"].metadata["nbgrader"]["grade"]
+    assert cells["ex2-code"].metadata["nbgrader"]["grade"] and cells["ex2-code"].metadata["nbgrader"]["points"] == 1
     assert cells["after-exercises"].source == "## Summary\n\n- Done."
     student = course.student_notebook(notebook)
     assert [cell.source for cell in student.cells if re.fullmatch(r"ex\d.*", cell.id)] == [
@@ -456,4 +477,40 @@ def test_no_classroom_or_colab_notebook_shows_raw_myst(notebooks):
         editions[f"colab/{path.name}"] = nbformat.read(path, as_version=4)
     raw = {name: match.group(0) for name, notebook in editions.items() for cell in notebook.cells
            if cell.cell_type == "markdown" for match in [MYST_PATTERN.search(cell.source)] if match}
-    assert len(editions) == 3 * len(CHAPTERS) and not raw, raw
+    assert len(editions) == 4 * len(CHAPTERS) and not raw, raw  # instructor, student, nbgrader source, Colab
+
+
+def test_no_classroom_notebook_says_what_only_makes_sense_on_the_site(notebooks):
+    import colab_site_text
+
+    found = {f"{name}: {cell.id}": colab_site_text.site_only_phrases(cell.source)
+             for name, notebook in notebooks.items() for cell in notebook.cells if cell.cell_type == "markdown"}
+    assert not {where: phrases for where, phrases in found.items() if phrases}
+    # The shared note tells a classroom reader how to open the notebook in Colab, not where a form is.
+    note = "\n".join(cell.source for cell in notebooks["student/03_fgsm.ipynb"].cells if cell.cell_type == "markdown")
+    assert "File > Upload notebook" in note and "form below" not in note
+
+
+def test_classroom_notebooks_keep_every_figure_caption_and_alt_text(notebooks):
+    figures = 0
+    for path in CHAPTERS:
+        chapter = nbformat.read(path, as_version=4)
+        for kind in ("instructor", "student"):
+            cells = notebooks[f"{kind}/{path.name}"].cells
+            ids = [cell.id for cell in cells]
+            for index, cell in enumerate(chapter.cells):
+                mystnb = cell.metadata.get("mystnb", {})
+                caption = mystnb.get("figure", {}).get("caption")
+                alt = mystnb.get("image", {}).get("alt")
+                if cell.cell_type != "code" or not caption or "remove-cell" in cell.metadata.get("tags", []):
+                    continue
+                figures += 1
+                position = ids.index(cell.get("id") or f"cell-{index}")
+                below = cells[position + 1]
+                assert below.cell_type == "markdown" and below.id.endswith("-caption"), (kind, path.stem, below.id)
+                assert re.match(r"\*Fig\. \d+\.\d+: ", below.source), below.source[:80]
+                assert alt and f"Figure description: " in below.source, (path.stem, below.source[:80])
+                # The caption's own words (MyST roles aside) are there.
+                words = re.sub(r"\{[^}]+\}`[^`]*`", " ", caption).split()
+                assert all(word.strip("*.,;:()") in below.source for word in words[:6]), (path.stem, caption[:80])
+    assert figures >= 20, figures

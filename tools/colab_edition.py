@@ -5,7 +5,10 @@ A chapter opened outside the built site (Colab, GitHub, plain Jupyter) shows raw
 cross-reference roles. This command writes ``colab/NN_*.ipynb``: the same chapters in
 GitHub-flavoured Markdown with ``$``/``$$`` math, the numbers of the book's own full
 run pasted in, and every code cell's output of that run, so a reader sees the whole
-chapter before running anything. The files are generated; never edit them by hand.
+chapter before running anything. Each figure keeps its caption and alt text in a
+Markdown cell under it (``colab_figures``), and sentences about the site's furniture
+(the launch button, ...) are replaced by what is true in Colab (``colab_site_text``).
+The files are generated; never edit them by hand.
 
     python tools/colab_edition.py extract BUILD_DIR   # save the run of a FULL build
     python tools/colab_edition.py render              # write colab/ from book/ and that run
@@ -44,6 +47,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
+# Helpers of this tool, beside it in tools/ (on sys.path when it runs or is imported).
+import colab_figures
+import colab_site_text
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_DIR = "book"
 OUT_DIR = "colab"
@@ -59,10 +66,12 @@ NOTE_ID = "colab-edition-note"
 PROFILE_ID = "colab-profile"
 SETUP_ID = "colab-setup"
 
+# Both profiles load models shipped with advlib (advlib/pretrained/<profile>): neither trains
+# one in Colab. The quick line's image counts are advlib.registry.PROFILES["quick"]'s (tested).
 PROFILE_TEMPLATE = '''\
 # @title Profile: how much work a run does
-# @markdown `full` (the default) loads the book's shipped models and reproduces the numbers in the text;
-# @markdown `quick` trains small models in minutes, with numbers far from the text's.
+# @markdown `full` (the default) loads the book's models, shipped with advlib, and reproduces the numbers in the text.
+# @markdown `quick` loads small models, also shipped, trained on 2,000 images and tested on 500: numbers far from the text's.
 PROFILE = "full"  # @param ["full", "quick"]
 
 import os
@@ -461,6 +470,8 @@ class Book:
     runs: dict[str, dict]
     bib: dict[str, dict] = field(default_factory=dict)
     title: str = "the book"
+    # {chapter: {figure key: number}} of the code cells' figures (colab_figures.figure_key).
+    figures: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _chapter_title(notebook) -> str:
@@ -472,8 +483,12 @@ def _chapter_title(notebook) -> str:
     return ""
 
 
-def _index_targets(chapter: str, notebook, targets: dict, terms: dict) -> None:
-    """Labels (sections, equations, figures, tables) and glossary terms defined in a chapter."""
+def _index_targets(chapter: str, notebook, targets: dict, terms: dict, figures: dict | None = None) -> None:
+    """Labels (sections, equations, figures, tables) and glossary terms defined in a chapter.
+
+    ``figures`` (if given) gets the number of each code cell's figure, under
+    :func:`colab_figures.figure_key` (the edition writes its caption under the cell).
+    """
     counts = {"equation": 0, "figure": 0, "table": 0}
     # Chapters are numbered by their file names (numfig_secnum_depth 1: "Fig. 3.2", "(3.1)").
     prefix = f"{int(chapter[:2])}." if re.match(r"\d\d_", chapter) else ""
@@ -489,9 +504,13 @@ def _index_targets(chapter: str, notebook, targets: dict, terms: dict) -> None:
     for cell in notebook.cells:
         if cell.cell_type == "code":
             figure = (cell.metadata.get("mystnb") or {}).get("figure") or {}
-            if figure.get("name") or figure.get("caption"):
+            # MyST-NB draws no figure for a removed cell or removed outputs: no number.
+            shown = not {"remove-cell", "remove-output"} & set(cell.metadata.get("tags", []))
+            if shown and (figure.get("name") or figure.get("caption")):
                 name = figure.get("name") or ""
                 add(name, "figure", make_id(name), str(figure.get("caption", "")))
+                if figures is not None:
+                    figures[colab_figures.figure_key(figure)] = f"{prefix}{counts['figure']}"
             continue
         if cell.cell_type != "markdown":
             continue
@@ -538,17 +557,17 @@ def _index_targets(chapter: str, notebook, targets: dict, terms: dict) -> None:
 
 def load_book(root: Path = ROOT, runs: dict | None = None) -> Book:
     site = Site.from_config(root)
-    titles, targets, terms = {}, {}, {}
+    titles, targets, terms, figures = {}, {}, {}, {}
     for path in pages(root / BOOK_DIR):
         notebook = read_page(path)
         titles[path.stem] = _chapter_title(notebook)
-        _index_targets(path.stem, notebook, targets, terms)
+        _index_targets(path.stem, notebook, targets, terms, figures.setdefault(path.stem, {}))
     if runs is None:
         runs = {}
         for path in sorted((root / OUT_DIR / RUN_DIR).glob("*.json")):
             runs[path.stem] = json.loads(path.read_text())
     config = yaml.safe_load((root / "_config.yml").read_text())
-    return Book(site, titles, targets, terms, runs, _load_bib(root), str(config.get("title", "the book")))
+    return Book(site, titles, targets, terms, runs, _load_bib(root), str(config.get("title", "the book")), figures)
 
 
 def _load_bib(root: Path) -> dict[str, dict]:
@@ -891,6 +910,31 @@ def _outputs(run_cell: dict) -> list:
     return outputs
 
 
+def figure_caption_markdown(renderer: ChapterRenderer, cell) -> str | None:
+    """The Markdown of the cell that goes under ``cell`` (a chapter's code cell), or None.
+
+    The caption of the cell's ``mystnb.figure``, numbered as the site numbers it
+    ("*Fig. 3.1: ...*", the caption's MyST converted by ``renderer``), and its
+    ``mystnb.image.alt`` as a visible "Figure description: ..." line. None for a cell
+    without either, and for one whose figure the site does not show (tagged
+    remove-cell or remove-output). ``renderer`` must be the cell's own chapter's.
+    """
+    if cell.get("cell_type") != "code":
+        return None
+    if {"remove-cell", "remove-output"} & set(cell.get("metadata", {}).get("tags", [])):
+        return None
+    figure, alt = colab_figures.figure_options(cell), colab_figures.alt_text(cell)
+    number = None
+    if colab_figures.is_numbered(figure):
+        key = colab_figures.figure_key(figure)
+        number = renderer.book.figures.get(renderer.chapter, {}).get(key)
+        if number is None:
+            raise EditionError(f"{renderer.chapter}: no figure {key!r} in this chapter: pass the renderer of "
+                               "the chapter the cell comes from")
+    caption = renderer.convert(str(figure.get("caption", ""))) if figure.get("caption") else ""
+    return colab_figures.caption_markdown(number, caption, alt)
+
+
 def setup_source(site: Site) -> str:
     """The edition's setup cell for the book published from ``site``."""
     return SETUP_TEMPLATE.replace("__REPOSITORY_URL__", site.repository_url).rstrip("\n")
@@ -934,7 +978,8 @@ def render_chapter(book: Book, path: Path) -> str:
         if "remove-cell" in tags:
             continue
         if cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(renderer.convert(cell.source), id=key, metadata=metadata))
+            text, _ = colab_site_text.for_colab(cell.source)
+            cells.append(nbformat.v4.new_markdown_cell(renderer.convert(text), id=key, metadata=metadata))
             continue
         if cell.cell_type == "raw":
             continue
@@ -965,9 +1010,23 @@ def render_chapter(book: Book, path: Path) -> str:
             new.metadata["cellView"] = "form"
             new.metadata.setdefault("jupyter", {})["source_hidden"] = True
         cells.append(new)
+        caption = figure_caption_markdown(renderer, cell)
+        if caption:
+            shown = colab_figures.displayed_outputs(saved["outputs"])
+            if shown != 1:  # the site draws one numbered figure per displayed output
+                raise EditionError(f"{chapter}: code cell {key} has a figure caption but shows {shown} outputs in "
+                                   "the book's run, so the site's figure numbers and the edition's would differ: "
+                                   "make the cell display exactly one image (end it with plt.show())")
+            cells.append(nbformat.v4.new_markdown_cell(caption, id=f"{key}-caption"))
     if stale:
         raise EditionError(f"{chapter}: code cells {', '.join(stale)} are new or changed since the saved full "
                            f"run: build the full book and run `python {TOOL} extract BUILD_DIR`, then render")
+    site_only = [f"cell {cell.id}: {phrase!r} ({why})" for cell in cells
+                 for phrase, why in colab_site_text.site_only_phrases(colab_site_text.reader_text(cell))]
+    if site_only:
+        raise EditionError(f"{chapter}: text that only makes sense on the site would reach the edition:\n    "
+                           + "\n    ".join(site_only) + "\n  say what is true in Colab: add the sentence and its "
+                           "Colab wording to REPLACEMENTS in tools/colab_site_text.py")
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {
         "colab": {"name": path.name, "provenance": [], "toc_visible": True},
@@ -1007,7 +1066,9 @@ code cells choose the profile and install `advlib` from {book.site.repository_ur
 The publishing workflow (`.github/workflows/publish.yml`) copies them to the `{PUBLISHED_BRANCH}`
 branch as `{BOOK_DIR}/NN_*.ipynb`, where the book's Colab launch buttons
 (`https://colab.research.google.com/github/{owner}/{repo}/blob/{PUBLISHED_BRANCH}/{BOOK_DIR}/<chapter>.ipynb`)
-find them.
+find them. The site's download menu offers them too: its ".ipynb" entry on a chapter page
+gives that chapter's notebook from this folder (`_ext/colab_download.py` copies them
+into the built site).
 
 To regenerate, from the repository root:
 
@@ -1038,6 +1099,14 @@ def render_all(root: Path = ROOT) -> dict[str, str]:
         except EditionError as error:  # report every chapter's problem at once
             errors.append(str(error))
         names.append(path.name)
+    used = set()
+    for path in chapters(root / BOOK_DIR):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                used |= colab_site_text.for_colab(cell.source)[1]
+    errors += [f"REPLACEMENTS in tools/colab_site_text.py: {site!r} is in no chapter any more: remove the entry, "
+               "or change it to the chapter's new wording" for index, (site, _) in
+               enumerate(colab_site_text.REPLACEMENTS) if index not in used]
     if errors:
         raise EditionError("\n  ".join(["cannot render the edition:", *errors]))
     files[f"{OUT_DIR}/README.md"] = readme(book, names)
