@@ -915,4 +915,37 @@ MUTATIONS = [
         description="chapter 3's hidden test accepts a step along the gradient where the exercise asks against it",
         tests=['tests/test_course_grading.py'],
     ),
+    # ------------------------------------- issue 30: realistic bugs no test caught before
+    dict(
+        id="registry-student-soft-labels-at-t1",
+        file="advlib/experiments.py",
+        original="labels = distillation.soft_labels(teacher, dataset.x_train, spec.temperature)",
+        replacement="labels = distillation.soft_labels(teacher, dataset.x_train, 1.0)",
+        description="train-or-load makes every registry student's soft labels at T = 1, not at its recipe's temperature",
+        tests=["tests/test_registry_students.py"],
+    ),
+    dict(
+        id="audit-zero-gradient-threshold-raised",
+        file="advlib/audit.py",
+        original="DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.05\n",
+        replacement="DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.1\n",
+        description="the masking audit flags zero gradients only above 10% of the images, not the book's 5%",
+        tests=["tests/test_audit_thresholds.py"],
+    ),
+    dict(
+        id="audit-zero-gradient-flagged-on-threshold",
+        file="advlib/audit.py",
+        original="            zero_fraction > zero_gradient_threshold,\n",
+        replacement="            zero_fraction >= zero_gradient_threshold,\n",
+        description="the masking audit flags a share of zero gradients exactly on the threshold, not only above it",
+        tests=["tests/test_audit_thresholds.py"],
+    ),
+    dict(
+        id="store-writes-after-releasing-lock",
+        file="advlib/store.py",
+        original="            saved[key] = entry\n            write_json_atomically(path, saved)\n",
+        replacement="            saved[key] = entry\n        write_json_atomically(path, saved)\n",
+        description="a JSON store releases its lock after reading and writes unlocked, so a concurrent save can be lost",
+        tests=["tests/test_store_lock.py"],
+    ),
 ]
