@@ -192,8 +192,10 @@ def test_nbgrader_stops_when_the_grading_kernel_cannot_import_advlib(nbgrader, t
     folder = tmp_path / "course"
     # The Python of nbgrader's own environment, which has no advlib.
     _write_course(folder, str(nbgrader.parent / "python"))
+    env = _environment(nbgrader, tmp_path / "results")
+    env.pop("PYTHONPATH", None)  # a source checkout on it (as in tools/mutation_check.py) would lend advlib
     for command in ("generate_assignment", "autograde"):
-        result = _run(nbgrader, [command, ASSIGNMENT], folder, _environment(nbgrader, tmp_path / "results"), 300)
+        result = _run(nbgrader, [command, ASSIGNMENT], folder, env, 300)
         output = result.stdout + result.stderr
         assert result.returncode != 0, output
         assert "cannot import: advlib" in output and "make course" in output, output
