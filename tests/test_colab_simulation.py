@@ -2,15 +2,18 @@
 
 What a reader gets in Colab, rebuilt here without Colab:
 
-- **The runtime.** A fresh virtual environment holding only what Colab preinstalls that
-  advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow), each at the **lower bound
-  that pyproject.toml's ``dependencies`` claim**: the pins are read from pyproject.toml,
-  so this tests the claim itself. Besides them only Colab's kernel, ipykernel 6.17.1
-  with IPython 7.34.0 (the versions Colab runs); nbval and pytest stay in the dev venv,
-  which drives the kernel through a kernelspec registered in a temporary JUPYTER_PATH.
-  The venv is built once and cached at ``$ADVLIB_COLAB_VENV`` (default
-  ``$TMPDIR/advlib-colab-venv``); it is rebuilt when the pins change or its packages
-  drifted, and advlib is uninstalled from it before every notebook.
+- **Two runtimes.** Each a fresh virtual environment holding only what Colab preinstalls
+  that advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow), plus Colab's kernel,
+  ipykernel 6.17.1 with IPython 7.34.0 (the versions Colab runs); nbval and pytest stay in
+  the dev venv, which drives the kernel through a kernelspec registered in a temporary
+  JUPYTER_PATH. The libraries are, in ``lower``, the **lower bounds that pyproject.toml's
+  ``dependencies`` claim** (read from there, so this tests the claim itself) and, in
+  ``newest``, the **newest releases pip resolves together** today (a ``pip install
+  --dry-run`` of the unpinned names, then installed at exactly those versions), as Colab
+  moves on to them. Each venv is built once and cached at ``$ADVLIB_COLAB_VENV-lower`` and
+  ``$ADVLIB_COLAB_VENV-newest`` (default ``$TMPDIR/advlib-colab-venv-...``); it is rebuilt
+  when its versions change (a new bound, a new release) or its packages drifted, and advlib
+  is uninstalled from it before every notebook.
 - **google.colab.** The kernel starts through ``tools/colab_sim/colab_kernel_launcher.py``,
   which imports the stand-in ``tools/colab_sim/google/colab`` first, as Colab's own
   launcher imports the real one; the setup cell then believes it is in Colab.
@@ -21,27 +24,32 @@ What a reader gets in Colab, rebuilt here without Colab:
   under test, committed or not.
 - **Each notebook a fresh runtime:** its own empty HOME (so ~/.cache/advlib, ~/.keras and
   Matplotlib's caches start empty), no ADVLIB_PROFILE/ADVLIB_RESULTS/ADVLIB_CACHE_DIR,
-  the profile chosen in the notebook's form field (set to ``quick`` in a copy, as
-  choosing it in Colab's form rewrites that line), the kernel started in ``content/``.
-  One deliberate difference: ``ADVLIB_CIFAR10`` points at the local JPEG copy of
-  CIFAR-10 (Colab would download the official data; this machine is offline).
+  the profile chosen in the notebook's form field (``quick`` set in a copy, as choosing it
+  in Colab's form rewrites that line; ``full``, the form's default, left as it is), the
+  kernel started in ``content/``. One deliberate difference: ``ADVLIB_CIFAR10`` points at
+  the local JPEG copy of CIFAR-10 (Colab would download the official data; this machine
+  is offline).
 
 Each prepared notebook gets one extra last cell that checks, inside the kernel, that it
 ran in that runtime: the venv's Python, the stand-in ``google.colab`` imported, advlib
-installed from the snapshot's commit by the setup cell, the quick profile, and the pinned
-versions still in place after the install.
+installed from the snapshot's commit by the setup cell, the profile chosen, the venv's
+versions still in place after the install, and no model trained (every model loaded from
+the weights the package ships, on either profile).
 
-The tests: chapters 3 and 6 run top to bottom under nbval (``--nbval-lax``: every cell
-must run without an error); every chapter's first cells, up to and including the setup
-cell, run; the venv holds exactly the lower bounds. They take minutes, so they are
-marked ``colab_sim`` and skipped unless ADVLIB_COLAB_SIM=1 (.ci/run sets it, after
-``make test``):
+The tests: every chapter runs top to bottom under nbval (``--nbval-lax``: every cell must
+run without an error) on ``quick`` in both runtimes; chapter 3 runs on ``full`` from the
+shipped full-profile weights in ``newest`` (the form's default with the releases a Colab
+runtime moves to; ``lower`` loads weights on ``quick`` already); each venv holds exactly
+its versions. They take minutes, so they are marked ``colab_sim`` and skipped unless
+ADVLIB_COLAB_SIM=1 (.ci/run sets it, after ``make test``):
 
     ADVLIB_COLAB_SIM=1 .venv/bin/python -m pytest tests/test_colab_simulation.py -m colab_sim
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 import re
@@ -54,6 +62,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -62,11 +71,15 @@ import colab_edition  # noqa: E402
 SIM_TOOLS = ROOT / "tools" / "colab_sim"
 LAUNCHER = SIM_TOOLS / "colab_kernel_launcher.py"
 EDITION = sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb"))
-FULL_RUN = ("03_fgsm", "06_gradient_hiding")
+# The chapter run on the form's default profile, and in which runtime: chapter 3 loads the
+# shipped full baseline and attacks the whole test set (about 25 s in the full build).
+FULL_PROFILE_RUN = ("03_fgsm", "newest")
 
-# What Colab preinstalls that advlib depends on: the venv gets each at the lower bound
-# pyproject.toml claims (Pillow too: matplotlib needs it, and advlib claims a bound).
+# What Colab preinstalls that advlib depends on (Pillow too: matplotlib needs it, and
+# advlib claims a bound). The runtimes: their versions at the lower bounds pyproject.toml
+# claims, and at the newest releases pip resolves together.
 PREINSTALLED = ("tensorflow", "keras", "numpy", "matplotlib", "pillow")
+RUNTIMES = ("lower", "newest")
 # Colab's kernel, at the versions Colab runs (not advlib dependencies; nbval needs a kernel).
 KERNEL_PACKAGES = ("ipykernel==6.17.1", "ipython==7.34.0")
 KERNEL_NAME = "advlib-colab-sim"
@@ -81,8 +94,18 @@ PROFILE_LINE = re.compile(r'^PROFILE = "full"(?=\s*# @param)', re.M)
 pytestmark = [
     pytest.mark.colab_sim,
     pytest.mark.skipif(os.environ.get("ADVLIB_COLAB_SIM") != "1",
-                       reason="builds a Colab-like venv and runs notebooks (minutes): set ADVLIB_COLAB_SIM=1"),
+                       reason="builds Colab-like venvs and runs notebooks (minutes): set ADVLIB_COLAB_SIM=1"),
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """One simulated Colab runtime: ``kind`` (one of RUNTIMES), its venv, and the versions
+    of the PREINSTALLED libraries in it (``{name: version}``)."""
+
+    kind: str
+    venv: Path
+    versions: dict
 
 
 def lower_bounds() -> dict[str, str]:
@@ -100,6 +123,21 @@ def lower_bounds() -> dict[str, str]:
         assert len(lower) == 1, f"pyproject.toml: {requirements[name]} needs exactly one >= bound"
         bounds[name] = lower[0]
     return bounds
+
+
+@functools.cache  # once a session: both the fixture and the venv's test ask
+def newest_releases() -> dict[str, str]:
+    """``{name: version}``: what pip resolves today for the preinstalled libraries unpinned,
+    beside Colab's kernel (a dry run from scratch: nothing installed is kept or changed)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "report.json"
+        _run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+              "--disable-pip-version-check", "--report", report, *PREINSTALLED, *KERNEL_PACKAGES],
+             timeout=600, what="resolving the newest releases (pip install --dry-run; needs the package index)",
+             cwd=scratch)
+        resolved = {item["metadata"]["name"].lower(): item["metadata"]["version"]
+                    for item in json.loads(report.read_text())["install"]}
+    return {name: resolved[name] for name in PREINSTALLED}
 
 
 def _run(command, *, timeout, what, **kwargs):
@@ -128,12 +166,15 @@ def _uninstall_advlib(venv):
     _in_venv(venv, "-m", "pip", "uninstall", "--yes", "--quiet", "advlib", what="pip uninstall advlib")
 
 
-@pytest.fixture(scope="session")
-def colab_venv():
-    """The simulated Colab runtime's venv (cached; advlib not installed): its directory."""
-    venv = Path(os.environ.get("ADVLIB_COLAB_VENV") or Path(tempfile.gettempdir()) / "advlib-colab-venv")
+@pytest.fixture(scope="session", params=RUNTIMES)
+def colab_venv(request):
+    """A simulated Colab runtime (its venv cached; advlib not installed): a :class:`Runtime`."""
+    kind = request.param
+    base = os.environ.get("ADVLIB_COLAB_VENV") or Path(tempfile.gettempdir()) / "advlib-colab-venv"
+    venv = Path(f"{base}-{kind}")
+    versions = lower_bounds() if kind == "lower" else newest_releases()
     wanted = {"python": sys.version.split()[0],
-              "requirements": [f"{name}=={version}" for name, version in lower_bounds().items()]
+              "requirements": [f"{name}=={version}" for name, version in versions.items()]
               + list(KERNEL_PACKAGES)}
     stamp = venv / STAMP
     recorded = json.loads(stamp.read_text()) if stamp.exists() else None
@@ -142,7 +183,7 @@ def colab_venv():
         # only if nothing else changed since it was built.
         _uninstall_advlib(venv)
         if _freeze(venv) == recorded["freeze"]:
-            return venv
+            return Runtime(kind, venv, versions)
     if venv.exists():
         if recorded is None and any(venv.iterdir()):
             pytest.fail(f"{venv} exists and is not a simulated-Colab venv (no {STAMP}): "
@@ -151,9 +192,9 @@ def colab_venv():
     _run([sys.executable, "-m", "venv", venv], timeout=300, what="python -m venv")
     stamp.write_text(json.dumps({**wanted, "freeze": None}))  # ours, not yet complete
     _in_venv(venv, "-m", "pip", "install", "--progress-bar", "off", "--disable-pip-version-check",
-             *wanted["requirements"], timeout=1800, what="installing the Colab libraries")
-    stamp.write_text(json.dumps({**wanted, "freeze": _freeze(venv)}, indent=1))
-    return venv
+             *wanted["requirements"], timeout=1800, what=f"installing the Colab libraries ({kind})")
+    stamp.write_text(json.dumps({**wanted, "versions": versions, "freeze": _freeze(venv)}, indent=1))
+    return Runtime(kind, venv, versions)
 
 
 @pytest.fixture(scope="session")
@@ -173,6 +214,9 @@ def snapshot(tmp_path_factory):
     _run([*git, "add", "--all"], timeout=120, what="git add")
     _run([*git, "commit", "--quiet", "--no-verify", "-m", "working-tree snapshot for the simulated Colab run"],
          timeout=120, what="git commit")
+    # Packed once, as a hosted repository serves it: each setup cell's clone then reuses the
+    # pack instead of compressing every loose object again (about 4 s a notebook on 2 cores).
+    _run([*git, "repack", "-a", "-d", "-q"], timeout=300, what="git repack")
     commit = _run([*git, "rev-parse", "HEAD"], timeout=60, what="git rev-parse").strip()
     return repo, commit
 
@@ -180,11 +224,11 @@ def snapshot(tmp_path_factory):
 @pytest.fixture(scope="session")
 def jupyter_path(colab_venv, tmp_path_factory):
     """A JUPYTER_PATH entry whose kernelspec starts the venv's Python through the Colab launcher."""
-    path = tmp_path_factory.mktemp("jupyter")
+    path = tmp_path_factory.mktemp(f"jupyter-{colab_venv.kind}")
     spec = path / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(colab_venv / "bin" / "python"), str(LAUNCHER), "-f", "{connection_file}"],
+        "argv": [str(colab_venv.venv / "bin" / "python"), str(LAUNCHER), "-f", "{connection_file}"],
         "display_name": "Python 3 (simulated Colab)",
         "language": "python",
     }, indent=1))
@@ -201,43 +245,46 @@ def _cifar10():
     return str(default)
 
 
-def _check_cell(venv, snapshot_url, commit):
+def _check_cell(runtime, profile, snapshot_url, commit):
     """The extra last cell: did this notebook run in the simulated runtime, as set up?"""
-    expected = lower_bounds()
     return f'''\
 # Simulated-Colab check, added by tests/test_colab_simulation.py (not part of the edition).
 import importlib.metadata, json, os, sys
-import advlib
+import advlib, advlib.store
 
-venv = os.path.realpath({str(venv)!r})
+venv = os.path.realpath({str(runtime.venv)!r})
 assert os.path.realpath(sys.prefix) == venv, f"the kernel is not the simulated runtime's Python: {{sys.prefix}}"
 assert getattr(sys.modules.get("google.colab"), "SIMULATED", False), "the stand-in google.colab was not imported"
 assert os.path.realpath(advlib.__file__).startswith(venv + os.sep), f"advlib imported from {{advlib.__file__}}"
 direct = json.loads(importlib.metadata.distribution("advlib").read_text("direct_url.json") or "{{}}")
 assert direct.get("url") == {snapshot_url!r}, f"advlib was not installed from the snapshot: {{direct}}"
 assert direct.get("vcs_info", {{}}).get("commit_id") == {commit!r}, f"advlib is not the snapshot's commit: {{direct}}"
-assert os.environ.get("ADVLIB_PROFILE") == "quick", os.environ.get("ADVLIB_PROFILE")
-versions = {{name: importlib.metadata.version(name) for name in {sorted(expected)!r}}}
-assert versions == {expected!r}, f"not the pinned lower bounds after installing advlib: {{versions}}"
+assert os.environ.get("ADVLIB_PROFILE") == {profile!r}, os.environ.get("ADVLIB_PROFILE")
+versions = {{name: importlib.metadata.version(name) for name in {sorted(runtime.versions)!r}}}
+assert versions == {dict(sorted(runtime.versions.items()))!r}, f"not the {runtime.kind} versions after installing advlib: {{versions}}"
+# Every model came from the weights the package ships: a trained one (or a training
+# checkpoint) would be saved under the results folder of this fresh HOME.
+results = advlib.store.results_root()
+trained = sorted(str(path.relative_to(results)) for path in results.rglob("*.weights.h5")) if results.is_dir() else []
+assert not trained, f"models were trained, not loaded from the shipped weights: {{trained}}"
 '''
 
 
-def _prepare(chapter, workdir, *, setup_only, venv, snapshot):
+def _prepare(chapter, workdir, *, profile, runtime, snapshot):
     """Copy ``colab/<chapter>.ipynb`` into ``workdir/content`` as a Colab user would run it."""
     notebook = json.loads((ROOT / "colab" / f"{chapter}.ipynb").read_text())
     cells = notebook["cells"]
     ids = [cell.get("id") for cell in cells]
     for needed in (colab_edition.PROFILE_ID, colab_edition.SETUP_ID):
         assert needed in ids, f"colab/{chapter}.ipynb has no cell {needed!r}"
-    profile = cells[ids.index(colab_edition.PROFILE_ID)]
-    source, count = PROFILE_LINE.subn('PROFILE = "quick"', "".join(profile["source"]))
+    profile_cell = cells[ids.index(colab_edition.PROFILE_ID)]
+    # The form's default must be full; choosing another profile in Colab rewrites the line.
+    source, count = PROFILE_LINE.subn(f'PROFILE = "{profile}"', "".join(profile_cell["source"]))
     assert count == 1, f"colab/{chapter}.ipynb: no form line PROFILE = \"full\"  # @param in the profile cell"
-    profile["source"] = source
-    if setup_only:
-        del cells[ids.index(colab_edition.SETUP_ID) + 1:]
+    profile_cell["source"] = source
     repo, commit = snapshot
     cells.append({"cell_type": "code", "execution_count": None, "id": "colab-sim-check", "metadata": {},
-                  "outputs": [], "source": _check_cell(venv, f"file://{repo}", commit)})
+                  "outputs": [], "source": _check_cell(runtime, profile, f"file://{repo}", commit)})
     content = workdir / "content"
     content.mkdir(parents=True)
     path = content / f"{chapter}.ipynb"
@@ -249,10 +296,10 @@ def _prepare(chapter, workdir, *, setup_only, venv, snapshot):
     return path
 
 
-def _run_in_colab(chapter, tmp_path, *, setup_only, venv, snapshot, jupyter_path, timeout):
+def _run_in_colab(chapter, tmp_path, *, profile, runtime, snapshot, jupyter_path, timeout):
     """Run the prepared notebook under nbval in a fresh simulated runtime; fail on any error."""
-    _uninstall_advlib(venv)  # a fresh runtime: the setup cell must install it
-    notebook = _prepare(chapter, tmp_path, setup_only=setup_only, venv=venv, snapshot=snapshot)
+    _uninstall_advlib(runtime.venv)  # a fresh runtime: the setup cell must install it
+    notebook = _prepare(chapter, tmp_path, profile=profile, runtime=runtime, snapshot=snapshot)
     home = tmp_path / "home"
     home.mkdir()
     env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENV}
@@ -260,7 +307,7 @@ def _run_in_colab(chapter, tmp_path, *, setup_only, venv, snapshot, jupyter_path
         HOME=str(home),
         PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR") or str(Path("~/.cache/pip").expanduser()),
         JUPYTER_PATH=str(jupyter_path),
-        PATH=os.pathsep.join([str(venv / "bin"), os.environ.get("PATH", "")]),
+        PATH=os.pathsep.join([str(runtime.venv / "bin"), os.environ.get("PATH", "")]),
         ADVLIB_INSTALL_URL=f"git+file://{snapshot[0]}",
         ADVLIB_CIFAR10=_cifar10(),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
@@ -275,29 +322,34 @@ def _run_in_colab(chapter, tmp_path, *, setup_only, venv, snapshot, jupyter_path
                             text=True, timeout=timeout + 300)
     output = ANSI.sub("", result.stdout + result.stderr)  # IPython colours its tracebacks
     if result.returncode != 0:
-        pytest.fail(f"colab/{chapter}.ipynb failed in the simulated Colab runtime:\n{_tail(output)}")
+        pytest.fail(f"colab/{chapter}.ipynb ({profile}, {runtime.kind} versions) failed in the simulated "
+                    f"Colab runtime:\n{_tail(output)}")
     assert re.search(r"\b\d+ passed\b", output), output
 
 
-def test_the_venv_holds_exactly_the_claimed_lower_bounds(colab_venv):
-    bounds = lower_bounds()
+def test_the_venv_holds_exactly_its_versions(colab_venv):
+    expected = lower_bounds() if colab_venv.kind == "lower" else newest_releases()
     probe = ("import importlib.metadata, importlib.util, json, sys; "
              "print(json.dumps({'advlib': importlib.util.find_spec('advlib') is not None, "
              "'versions': {n: importlib.metadata.version(n) for n in sys.argv[1:]}}))")
-    found = json.loads(_in_venv(colab_venv, "-c", probe, *bounds, what="reading the venv's versions"))
+    found = json.loads(_in_venv(colab_venv.venv, "-c", probe, *expected, what="reading the venv's versions"))
     assert not found["advlib"], "advlib is already installed: the setup cell would not install it"
-    assert found["versions"] == bounds, f"pyproject.toml claims {bounds}; the venv holds {found['versions']}"
+    assert found["versions"] == expected, f"the {colab_venv.kind} venv should hold {expected}; it holds {found['versions']}"
+    # The newest releases must satisfy advlib's bounds, or installing advlib would replace them.
+    below = {name: version for name, version in found["versions"].items()
+             if Version(version) < Version(lower_bounds()[name])}
+    assert not below, f"below pyproject.toml's lower bounds: {below}"
     # pip's own view: every pin installed, no broken requirement.
-    _in_venv(colab_venv, "-m", "pip", "check", what="pip check")
-
-
-@pytest.mark.parametrize("chapter", FULL_RUN)
-def test_chapter_runs_top_to_bottom(chapter, tmp_path, colab_venv, snapshot, jupyter_path):
-    _run_in_colab(chapter, tmp_path, setup_only=False, venv=colab_venv, snapshot=snapshot,
-                  jupyter_path=jupyter_path, timeout=1800)
+    _in_venv(colab_venv.venv, "-m", "pip", "check", what="pip check")
 
 
 @pytest.mark.parametrize("chapter", [path.stem for path in EDITION])
-def test_setup_cells_run(chapter, tmp_path, colab_venv, snapshot, jupyter_path):
-    _run_in_colab(chapter, tmp_path, setup_only=True, venv=colab_venv, snapshot=snapshot,
-                  jupyter_path=jupyter_path, timeout=600)
+def test_chapter_runs_top_to_bottom_on_quick(chapter, tmp_path, colab_venv, snapshot, jupyter_path):
+    _run_in_colab(chapter, tmp_path, profile="quick", runtime=colab_venv, snapshot=snapshot,
+                  jupyter_path=jupyter_path, timeout=1200)
+
+
+@pytest.mark.parametrize("colab_venv", [FULL_PROFILE_RUN[1]], indirect=True)
+def test_chapter_runs_on_full_from_the_shipped_weights(tmp_path, colab_venv, snapshot, jupyter_path):
+    _run_in_colab(FULL_PROFILE_RUN[0], tmp_path, profile="full", runtime=colab_venv, snapshot=snapshot,
+                  jupyter_path=jupyter_path, timeout=1800)
