@@ -2,7 +2,9 @@
 
 One :class:`Table` class renders every table (HTML in notebooks, text elsewhere); the
 phrase helpers turn a comparison of numbers into the words a sentence needs, so that a
-verb is chosen by the numbers, never before them. Pure Python: no TensorFlow.
+verb is chosen by the numbers, never before them. The thresholds behind a verdict's
+words ("similar", "nearly all", "a few points") live in :mod:`advlib.claims`, their one
+home; this module defines none. Pure Python: no TensorFlow.
 """
 
 from html import escape
@@ -77,20 +79,6 @@ def relation(ours, other):
     if ours < other:
         return "lower than"
     return "equal to"
-
-
-def closeness(value, reference, *, same=0.01, slight=0.05, clear=0.1):
-    """How ``value`` stands to ``reference``: "about the same as", "above", "only slightly below", "below", "far below".
-
-    Differences under ``same`` count as the same; below the reference the words grow
-    with the gap (``slight``, ``clear`` are the boundaries).
-    """
-    difference = reference - value
-    if abs(difference) < same:
-        return "about the same as"
-    if difference < 0:
-        return "above"
-    return "only slightly below" if difference < slight else ("below" if difference < clear else "far below")
 
 
 def flagged_phrase(report):
@@ -196,26 +184,3 @@ def margin_phrase(value, bar, test_size, bar_label):
     detail = f" by {abs(margin):.4f}, {images:,} of the {test_size:,} test images" if margin else ""
     return f"{side} {bar_label} {bar:.3f}{detail}"
 
-
-# How the book reads a number in words. These are our choices of "rare", "clear",
-# "nearly all", not the report's; one home, so a chapter never types its own.
-READINGS = {
-    # A share of test images that is not rare (an FGSM flip, say).
-    "not_rare_share": 0.1,
-    # A gap between two accuracies that is clearly more than noise on one test set.
-    "clear_gap": 0.1,
-    # A change an accuracy "barely" shows.
-    "barely": 0.05,
-    # Two accuracies that agree within another seed's or the JPEG data's reach.
-    "report_agreement": 0.02,
-    # Attacks whose accuracies agree within a few points.
-    "few_points": 0.03,
-    # A student that predicts its teacher's class this often is a close copy.
-    "close_copy": 0.95,
-    # "Nearly all" and "most" of the images (shares of exactly-zero gradients).
-    "nearly_all": 0.9,
-    "most": 0.5,
-    # Per-epoch cost ratios between two recipes doing the same work: within this band.
-    "same_cost_low": 0.8,
-    "same_cost_high": 1.25,
-}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from advlib import attack_registry, statistics, validate
+from advlib import attack_registry, audit, statistics, validate
 
 # (label, attack name, options): the suite of AutoAttack, cheap enough for a CPU, in the
 # order the cascade runs it.
@@ -37,8 +37,9 @@ SUITE = (
 EVERY_IMAGE = ("APGD-CE", "APGD-DLR")
 BLACK_BOX = ("square",)
 # A black box that breaks more than this share of the images, beyond every white-box
-# attack's, is a masking symptom.
-BLACK_BOX_TOLERANCE = 0.02
+# attack's, is a masking symptom: the question of the audit's transfer check, with its
+# tolerance (one number, so that chapters 9 and 10 cannot drift apart).
+BLACK_BOX_TOLERANCE = audit.DEFAULT_TRANSFER_TOLERANCE
 
 
 @dataclass(frozen=True)

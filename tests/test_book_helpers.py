@@ -52,12 +52,7 @@ def test_a_full_profile_caption_names_the_data_not_the_profile():
     assert "profile" not in caption and "profile 'quick'" in text.describe_numbers("quick", None)
 
 
-def test_closeness_and_flag_phrases_follow_the_numbers():
-    assert text.closeness(0.500, 0.505) == "about the same as"
-    assert text.closeness(0.60, 0.50) == "above"
-    assert text.closeness(0.47, 0.50) == "only slightly below"
-    assert text.closeness(0.43, 0.50) == "below"
-    assert text.closeness(0.30, 0.50) == "far below"
+def test_listing_and_flag_phrases_follow_the_numbers():
     assert text.listing([]) == "none" and text.listing(["a"]) == "a" and text.listing(["a", "b", "c"]) == "a, b and c"
 
     class Report:

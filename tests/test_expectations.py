@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib import catalogue, expectations, text
+from advlib import catalogue, claims, expectations, text
 from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -33,16 +33,28 @@ def test_every_expectation_reads_known_measurements_and_states_its_threshold():
         assert expectation.measurements and all(
             key in catalogue.MEASUREMENTS_BY_KEY for key in expectation.measurements
         ), expectation.key
-    # The statements quote the module's thresholds, so a changed constant changes the text too.
+    # The statements quote the thresholds of advlib.claims, so a changed constant changes the text too.
     statement = {expectation.key: expectation.statement for expectation in expectations.EXPECTATIONS}
-    assert f"{expectations.BASELINE_CLEAN_MINIMUM:.2f}" in statement["1a"]
-    assert f"{expectations.FGSM_DROP_MINIMUM:.2f}" in statement["1b"]
-    assert f"{expectations.RANDOM_SIGN_TOLERANCE:.2f}" in statement["1c"]
+    assert f"{claims.CLEAN_GOAL:.2f}" in statement["1a"]
+    assert f"{claims.LARGE_EFFECT:.2f}" in statement["1b"]
+    assert f"{claims.RANDOM_SIGN_TOLERANCE:.2f}" in statement["1c"]
     for key in ("2a", "2b"):
-        assert f"{expectations.ADVERSARIAL_GAIN_MINIMUM:.2f}" in statement[key]
-        assert f"{expectations.CLEAN_ACCURACY_TOLERANCE:.2f}" in statement[key]
-    assert f"{expectations.ZERO_GRADIENT_SHARE_MINIMUM:.2f}" in statement["3a"]
-    assert f"{expectations.CROSS_SET_TOLERANCE:.2f}" in statement["3b"]
+        assert f"{claims.ADVERSARIAL_GAIN_MINIMUM:.2f}" in statement[key]
+        assert f"{claims.SIMILAR_TOLERANCE:.2f}" in statement[key]
+    assert f"{claims.NEARLY_ALL:.2f}" in statement["3a"]
+    assert f"{claims.CROSS_SET_TOLERANCE:.2f}" in statement["3b"]
+
+
+def test_every_expectation_but_the_first_restates_claims_on_the_same_numbers():
+    # The claims' rule is the one the chapters use; the expectation names the claims it
+    # restates, and reads every measurement they read (a claim on other numbers would
+    # be a different finding, not the same one with another threshold).
+    assert [expectation.key for expectation in expectations.EXPECTATIONS if not expectation.claims] == ["1a"]
+    for expectation in expectations.EXPECTATIONS:
+        for claim_id in expectation.claims:
+            claim = claims.get_claim(claim_id)
+            assert not claim.book_check, (expectation.key, claim_id)
+            assert set(claim.keys) <= set(expectation.measurements), (expectation.key, claim_id)
 
 
 def test_nothing_saved_means_nothing_measured(results_folder):

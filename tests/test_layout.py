@@ -109,7 +109,7 @@ def test_no_notebook_cell_defines_statistics_or_thresholds():
             constants = [] if "method" in tags else re.finditer(r"^([A-Za-z_]+)\s*=\s*[0-9]*\.[0-9]+\s*(#|$)", source, re.M)
             for match in constants:
                 offenders.append(f"{notebook.name} cell {index}: a threshold {match.group(1)} typed in")
-            # A decimal compared with a number is a threshold; advlib.text.READINGS holds them.
+            # A decimal compared with a number is a threshold; advlib.claims holds them.
             for match in re.finditer(r"(?<!:)(<=|>=|<|>)\s*[0-9]*\.[0-9]+(?![0-9]*[a-zA-Z%)])", source):
                 line = source[source.rfind("\n", 0, match.start()) + 1 : source.find("\n", match.end())]
                 if not line.lstrip().startswith("#"):

@@ -926,9 +926,9 @@ MUTATIONS = [
     ),
     dict(
         id="audit-zero-gradient-threshold-raised",
-        file="advlib/audit.py",
-        original="DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.05\n",
-        replacement="DEFAULT_ZERO_GRADIENT_THRESHOLD = 0.1\n",
+        file="advlib/claims.py",
+        original="ALMOST_NONE = 0.05\n",
+        replacement="ALMOST_NONE = 0.1\n",
         description="the masking audit flags zero gradients only above 10% of the images, not the book's 5%",
         tests=["tests/test_audit_thresholds.py"],
     ),
