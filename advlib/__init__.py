@@ -50,6 +50,8 @@ _SUBMODULES = (
     # Above the goal it chooses by (expectations.CLEAN_GOAL).
     "defence",
     "reporting",
+    # The reproduce pipeline: every step above, in order (python -m advlib reproduce).
+    "pipeline",
     "book",
     "plots",
 )

@@ -52,17 +52,27 @@ def measured(keys, profile, *, glue_values=True):
     false (for keys a table on the same page has glued already: MyST-NB refuses a name
     glued twice).
     """
+    return _measured(keys, profile, glue_values)[0]
+
+
+def _measured(keys, profile, glue_values):
+    """:func:`measured`'s values and the saved entries they came from, ``({key: float}, {key: entry})``.
+
+    The saved measurements are read once here and handed on (to the caller's caption and,
+    for missing keys, to ``measure``), so one table reads each file of the store once:
+    never twice, and never from a copy older than this call.
+    """
     for key in keys:
         catalogue.get(key)  # A ValueError naming the catalogue for an unknown key.
-    models = sorted({name for key in keys for name in catalogue.get(key).models})
     saved = measurements.load_saved(profile)
     if any(key not in saved for key in keys):
-        saved = measurements.measure(profile, only=models)
+        models = sorted({name for key in keys for name in catalogue.get(key).models})
+        saved = measurements.measure(profile, only=models, saved=saved)
     values = {key: float(saved[key]["value"]) for key in keys}
     for key, value in values.items():
         if glue_values:
             glue(glue_key(key), value)
-    return values
+    return values, saved
 
 
 def compare(keys, profile):
@@ -70,11 +80,10 @@ def compare(keys, profile):
 
     The table's ``values`` holds ours by key (already glued, see :func:`measured`).
     """
-    values = measured(keys, profile)
+    values, saved = _measured(keys, profile, glue_values=True)
     rows = [(catalogue.get(key), values[key]) for key in keys]
     # Name the data the saved numbers were measured on: shipped results come from the
     # offline JPEG copy even where this notebook loads the official data (in Colab).
-    saved = measurements.load_saved(profile)
     source = text.data_sources(saved[key] for key in keys)
     caption = f"The report and our models ({text.describe_numbers(profile, source)})"
     return text.comparison_table(rows, caption)

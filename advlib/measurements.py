@@ -85,17 +85,20 @@ def values(profile, saved=None):
     return {key: float(entry["value"]) for key, entry in saved.items()}
 
 
-def measure(profile, only=None, *, keys=None, train=True, verbose=None, skip_unsaved=False):
+def measure(profile, only=None, *, keys=None, train=True, verbose=None, skip_unsaved=False, saved=None):
     """Compute every measurement (or those that use a model in ``only``, or those in ``keys``) not yet saved.
 
     Trains missing models when ``train`` is true; with ``skip_unsaved`` a measurement
     that needs a model not yet saved is left for later instead (``reproduce`` measures a
-    transfer row once both its models exist). Returns the current saved entries.
+    transfer row once both its models exist). ``saved``: :func:`load_saved`'s dict if the
+    caller has just read it (not copied from an earlier call: it decides what is measured);
+    otherwise it is read here. Returns the current saved entries.
     """
     profile = registry.get_profile(profile)
     for key in keys or ():
         catalogue.get(key)  # A ValueError naming the catalogue for an unknown key.
-    current = load_saved(profile)
+    # A copy: the entries measured below are added to it, never to the caller's dict.
+    current = load_saved(profile) if saved is None else dict(saved)
     data = experiments.load_data(profile)
     loaded = {}
     for measurement in catalogue.MEASUREMENTS:

@@ -94,7 +94,7 @@ def test_selection_waits_for_training_then_looks_at_the_test_set_once_for_the_ch
 
 @pytest.mark.parametrize("only, compares", [(None, True), (["defence_pgd2_ema"], True), (["baseline"], False)])
 def test_reproduce_compares_the_candidates_unless_told_to_train_other_models_only(monkeypatch, only, compares):
-    from advlib import __main__, analyses, measurements, reporting, studies, worst_case_studies
+    from advlib import analyses, measurements, pipeline, reporting, studies, worst_case_studies
 
     calls = []
     for module, name in ((experiments, "load_or_train"), (measurements, "measure"), (studies, "run_all"),
@@ -102,5 +102,5 @@ def test_reproduce_compares_the_candidates_unless_told_to_train_other_models_onl
         monkeypatch.setattr(module, name, lambda *a, **k: None)
     monkeypatch.setattr(reporting, "format_report", lambda profile: "")
     monkeypatch.setattr(defence, "selection", lambda profile, compute=None: calls.append(compute))
-    __main__.reproduce(registry.get_profile("test"), only)
+    pipeline.reproduce(registry.get_profile("test"), only)
     assert calls == ([True] if compares else [])

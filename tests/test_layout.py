@@ -15,7 +15,8 @@ PLOTS = sorted(path.stem for path in (PACKAGE / "plots").glob("*.py") if not pat
 # The modules that must load without TensorFlow: the first group of advlib._SUBMODULES,
 # and the upper layer, which imports it only inside the functions that train or attack.
 PURE = advlib._SUBMODULES[: advlib._SUBMODULES.index("cifar_files")] + (
-    "data", "experiments", "measurements", "studies", "worst_case_studies", "defence", "expectations", "reporting", "book",
+    "data", "experiments", "measurements", "studies", "worst_case_studies", "defence", "expectations", "reporting", "pipeline",
+    "book",
 )
 MAX_LINES = 400
 

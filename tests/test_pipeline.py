@@ -1,0 +1,137 @@
+"""advlib.pipeline.reproduce, the function behind ``python -m advlib reproduce``: its steps and their order.
+
+Nothing is trained or measured: every step is replaced by a recorder, so these tests
+check what the pipeline asks for and when, in well under a second.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advlib import __main__, pipeline, registry
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def steps(monkeypatch):
+    """Replace every step of the pipeline by a recorder; returns the list of calls, in order.
+
+    Models listed in ``steps.saved`` count as saved already; ``steps.stop_at`` names a
+    model whose training is interrupted (KeyboardInterrupt, as a Ctrl-C would).
+    """
+    from advlib import analyses, data, defence, experiments, measurements, reporting, store, studies, worst_case_studies
+
+    class Calls(list):
+        pass
+
+    calls = Calls()
+    calls.saved, calls.stop_at = set(), None
+
+    def load_or_train(name, profile, **kwargs):
+        assert profile is registry.get_profile("test")
+        if name == calls.stop_at:
+            raise KeyboardInterrupt
+        calls.append(("train_or_load", name))
+
+    def measure(profile, only=None, **kwargs):
+        assert profile is registry.get_profile("test")
+        calls.append(("measure", tuple(only), kwargs.get("skip_unsaved")))
+
+    monkeypatch.setattr(experiments, "load_or_train", load_or_train)
+    monkeypatch.setattr(measurements, "measure", measure)
+    monkeypatch.setattr(store, "is_saved", lambda name, profile: name in calls.saved)
+    monkeypatch.setattr(data, "describe_source", lambda: "a hand-made copy")
+    for module, label in ((studies, "studies"), (analyses, "analyses"), (worst_case_studies, "worst cases")):
+        monkeypatch.setattr(module, "run_all", lambda profile, label=label, **kwargs: calls.append((label,)))
+    monkeypatch.setattr(defence, "selection", lambda profile, compute=None: calls.append(("defence", compute)))
+    monkeypatch.setattr(reporting, "format_report", lambda profile: "REPORT")
+    return calls
+
+
+def _trained_then_measured(names):
+    return [call for name in names for call in (("train_or_load", name), ("measure", (name,), True))]
+
+
+def test_the_whole_registry_each_model_measured_then_studies_then_defence(steps, capsys):
+    steps.saved = {"baseline"}
+    done = pipeline.reproduce("test")
+    names = list(registry.MODELS)
+    assert steps == _trained_then_measured(names) + [("studies",), ("analyses",), ("worst cases",), ("defence", True)]
+    assert done.models == tuple(names) and done.trained == tuple(name for name in names if name != "baseline")
+    assert done.profile is registry.get_profile("test")
+    out = capsys.readouterr().out
+    assert f"== model 1 of {len(names)}: baseline (saved); elapsed 0h00m00s, ETA unknown" in out
+    assert f"== model 2 of {len(names)}: random_at (training)" in out
+    assert out.rstrip().endswith("REPORT")
+
+
+def test_only_restricts_to_those_models_and_their_teachers(steps, capsys):
+    pipeline.reproduce(registry.get_profile("test"), ["final_student", "dd_student_t50"], report=False)
+    # Teachers first (registry order), no studies and no defence comparison.
+    assert steps == _trained_then_measured(["random_at", "dd_teacher_t50", "dd_student_t50", "final_student"])
+    assert "REPORT" not in capsys.readouterr().out
+
+
+def test_only_a_warm_started_model_brings_the_model_it_continues(steps):
+    pipeline.reproduce("test", "robust_fast_at_restart", report=False)
+    assert steps == _trained_then_measured(["robust_fast_at_long", "robust_fast_at_restart"])
+
+
+def test_only_a_defence_candidate_also_compares_the_candidates(steps):
+    pipeline.reproduce("test", ["defence_pgd2_ema"], report=False)
+    assert steps == _trained_then_measured(["defence_pgd2_ema"]) + [("defence", True)]
+
+
+def test_an_interrupted_run_has_measured_every_model_it_finished(steps):
+    steps.stop_at = "per_epoch_at"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.reproduce("test", report=False)
+    # Each model was measured before the next one started, so the interruption lost nothing.
+    assert steps == _trained_then_measured(["baseline", "random_at"])
+
+
+@pytest.mark.parametrize("only, message", [
+    (["baseline", "nonsense"], "unknown model 'nonsense'; choose from: baseline, random_at"),
+    ([], "only is empty"),
+    (3, "only must be None or a list of model names, got 3"),
+])
+def test_bad_only_is_refused_before_anything_runs(steps, only, message):
+    with pytest.raises(ValueError, match=message):
+        pipeline.reproduce("test", only)
+    assert steps == []
+
+
+def test_a_bad_profile_is_refused_before_anything_runs(steps):
+    with pytest.raises(ValueError, match="unknown profile 'fast'"):
+        pipeline.reproduce("fast")
+    with pytest.raises(ValueError, match="no profile given"):
+        pipeline.reproduce(None)
+    assert steps == []
+
+
+def test_the_command_line_calls_the_function(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(pipeline, "reproduce", lambda profile, only: calls.append((profile, only)))
+    assert __main__.main(["reproduce", "--profile", "test", "--only", "baseline", "random_at"]) == 0
+    monkeypatch.setenv("ADVLIB_PROFILE", "quick")
+    assert __main__.main(["reproduce"]) == 0
+    assert calls == [(registry.get_profile("test"), ["baseline", "random_at"]), (registry.get_profile("quick"), None)]
+    # An unknown model is the parser's error (exit status 2), and nothing runs.
+    with pytest.raises(SystemExit) as exit_info:
+        __main__.main(["reproduce", "--profile", "test", "--only", "nonsense"])
+    assert exit_info.value.code == 2 and "unknown model 'nonsense'; choose from: baseline" in capsys.readouterr().err
+    assert len(calls) == 2
+
+
+def test_importing_the_pipeline_and_command_line_loads_no_tensorflow():
+    code = ("import sys, advlib.pipeline, advlib.__main__; "
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_format_seconds():
+    assert pipeline.format_seconds(3723.4) == "1h02m03s" and pipeline.format_seconds(59.6) == "0h01m00s"
