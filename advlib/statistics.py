@@ -9,16 +9,22 @@
   :func:`permutation_test` gives the exact permutation p-value of that difference;
   :func:`t_quantile` gives Student's t quantile for Welch's interval of the difference.
 
-Everything here is plain arithmetic on floats (NumPy only): no TensorFlow, no files;
-:func:`advlib.measurements.seed_values` feeds it the saved accuracies.
+The distributions come from :mod:`scipy.stats` (the Wilson interval, Welch's t and the t
+quantile); the permutation test counts its splits itself (see there why). No TensorFlow,
+no files: :func:`advlib.measurements.seed_values` feeds it the saved accuracies.
+
+(This module's name shadows the standard library's ``statistics`` for code run from
+inside ``advlib/``; it keeps its name until the package is restructured.)
 """
 
 import itertools
 import math
 import numbers
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from advlib import validate
 
@@ -108,13 +114,13 @@ def compare_seeds(first, second, *, first_name="first", second_name="second", me
     if first.count < 2 or second.count < 2:
         return GapVerdict(metric, first_name, second_name, first, second, difference, math.nan, math.nan, math.nan, None)
     spread = max(first.std, second.std)
-    first_term, second_term = first.std**2 / first.count, second.std**2 / second.count
-    standard_error = math.sqrt(first_term + second_term)
-    if standard_error > 0:
-        t_statistic = difference / standard_error
-        degrees_of_freedom = (first_term + second_term) ** 2 / (
-            first_term**2 / (first.count - 1) + second_term**2 / (second.count - 1)
-        )
+    if first.std > 0 or second.std > 0:
+        with warnings.catch_warnings():
+            # SciPy warns of "precision loss" when one recipe's seeds agree exactly; their
+            # variance, 0, is exact, and the page should not show the warning.
+            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)
+            welch = stats.ttest_ind(first.values, second.values, equal_var=False)
+        t_statistic, degrees_of_freedom = float(welch.statistic), float(welch.df)
     else:
         # Identical seeds on both sides: any difference is infinitely many standard errors.
         t_statistic = math.copysign(math.inf, difference) if difference else math.nan
@@ -170,6 +176,10 @@ def permutation_test(first, second):
     """:class:`PermutationTest` of ``mean(first) - mean(second)`` over every split of the pooled values.
 
     ``first`` and ``second`` are sequences of finite floats, at least one value each.
+    Not ``scipy.stats.permutation_test``: it refuses a side with one value, and its tie
+    tolerance (relative, 100 machine epsilons of the observed gap) can drop splits whose
+    gap equals a tiny observed one up to rounding, which the absolute 1e-12 here counts
+    (whether it does differs between SciPy releases).
     """
     first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if len(first) < 1 or len(second) < 1 or not np.all(np.isfinite(np.concatenate([first, second]))):
@@ -184,20 +194,27 @@ def permutation_test(first, second):
     return PermutationTest(float(observed), p_value, len(splits), smallest)
 
 
-def wilson_interval(accuracy, size, z=1.959963984540054):
+def wilson_interval(accuracy, size, confidence_level=0.95):
     """The Wilson score interval ``(low, high)`` of an accuracy measured on ``size`` images (95% by default).
 
-    ``accuracy`` in [0, 1], ``size`` an integer >= 1. Unlike the normal approximation it
-    stays inside [0, 1] and is not empty at 0 or 1.
+    ``accuracy`` in [0, 1], ``size`` an integer >= 1, and ``accuracy * size`` a whole
+    number of images (an accuracy Keras rounded to float32 still counts). Unlike the normal
+    approximation it stays inside [0, 1] and is not empty at 0 or 1. SciPy's
+    ``binomtest(...).proportion_ci(method="wilson")``.
     """
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
         raise ValueError(f"size must be an integer >= 1, got {size!r}")
     if not (isinstance(accuracy, (int, float, np.floating)) and 0.0 <= accuracy <= 1.0):
         raise ValueError(f"accuracy must be a number in [0, 1], got {accuracy!r}")
-    denominator = 1.0 + z * z / size
-    centre = (accuracy + z * z / (2 * size)) / denominator
-    half_width = z * math.sqrt(accuracy * (1 - accuracy) / size + z * z / (4 * size * size)) / denominator
-    return max(0.0, centre - half_width), min(1.0, centre + half_width)
+    correct = round(accuracy * size)
+    # float32 keeps about 7 digits: 1e-6 of an image per image tolerates its rounding.
+    if abs(accuracy * size - correct) > 1e-6 * size:
+        raise ValueError(
+            f"accuracy * size must be a whole number of images, got {accuracy!r} of {size} images "
+            f"= {accuracy * size:g}: pass the accuracy measured on exactly those {size} images"
+        )
+    interval = stats.binomtest(correct, int(size)).proportion_ci(confidence_level, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def sampling_error(accuracy, size):
@@ -222,35 +239,14 @@ def difference_interval(first, first_size, second, second_size, scale=1.0):
     return low1 - scale * high2, high1 - scale * low2
 
 
-def _t_half_area(x, df, points=4001):
-    """``P(0 <= T <= x)`` for Student's t with ``df`` degrees of freedom (Simpson's rule)."""
-    grid = np.linspace(0.0, x, points)
-    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    density = np.exp(log_norm - (df + 1) / 2 * np.log1p(grid * grid / df))
-    step = x / (points - 1)
-    return float(step / 3 * (density[0] + density[-1] + 4 * density[1:-1:2].sum() + 2 * density[2:-1:2].sum()))
-
-
 def t_quantile(probability, df):
     """The ``probability`` quantile of Student's t with ``df`` (> 0, may be fractional) degrees of freedom.
 
-    ``probability`` in [0.5, 0.9999]; found by bisection on the numerically integrated
-    density (accurate to about 1e-6 there). ``t_quantile(0.975, 2)`` is 4.3027; the
-    Welch 95% interval of a difference of means is ``d ± t_quantile(0.975, df) * se``.
+    ``probability`` in [0.5, 0.9999], the upper quantiles two-sided intervals use;
+    ``scipy.stats.t.ppf``. ``t_quantile(0.975, 2)`` is 4.3027; the Welch 95% interval of
+    a difference of means is ``d ± t_quantile(0.975, df) * se``.
     """
     if isinstance(probability, bool) or not isinstance(probability, numbers.Real) or not 0.5 <= probability <= 0.9999:
         raise ValueError(f"probability must be a number in [0.5, 0.9999], got {probability!r}")
     df = validate.positive_number(df, "degrees of freedom")
-    target = probability - 0.5
-    if target == 0:
-        return 0.0
-    low, high = 0.0, 2.0
-    while _t_half_area(high, df) < target:
-        low, high = high, high * 2
-    for _ in range(60):
-        middle = (low + high) / 2
-        if _t_half_area(middle, df) < target:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2
+    return float(stats.t.ppf(probability, df))

@@ -20,7 +20,6 @@ Nothing here imports TensorFlow except :func:`library_versions` and
 :func:`machine_description`, which record what trained a model.
 """
 
-import contextlib
 import json
 import os
 import platform
@@ -28,12 +27,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from advlib import registry
+from filelock import FileLock
 
-try:
-    import fcntl
-except ImportError:  # POSIX only; on Windows saves still merge but are not locked.
-    fcntl = None
+from advlib import registry
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 RECORD_FORMAT = 1
@@ -92,19 +88,15 @@ def read_json(path):
         return None
 
 
-@contextlib.contextmanager
 def locked(path):
-    """Hold an exclusive lock on ``path``'s lock file (a no-op where fcntl is missing)."""
-    if fcntl is None:
-        yield
-        return
+    """An exclusive lock on ``path``'s lock file ``.<name>.lock``, held for a ``with`` block.
+
+    A :class:`filelock.FileLock`: ``flock`` on POSIX, ``msvcrt`` locking on Windows (so
+    saves are locked there too). Entering the block waits for as long as another process
+    holds the lock, as a save must not give up and lose its entry.
+    """
     path = Path(path)
-    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return FileLock(path.with_name(f".{path.name}.lock"))
 
 
 # ------------------------------------------------------------------------------- models

@@ -3,7 +3,7 @@
 What a reader gets in Colab, rebuilt here without Colab:
 
 - **Two runtimes.** Each a fresh virtual environment holding only what Colab preinstalls
-  that advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow), plus Colab's kernel,
+  that advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow, SciPy, filelock), plus Colab's kernel,
   ipykernel 6.17.1 with IPython 7.34.0 (the versions Colab runs); nbval and pytest stay in
   the dev venv, which drives the kernel through a kernelspec registered in a temporary
   JUPYTER_PATH. The libraries are, in ``lower``, the **lower bounds that pyproject.toml's
@@ -78,7 +78,7 @@ FULL_PROFILE_RUN = ("03_fgsm", "newest")
 # What Colab preinstalls that advlib depends on (Pillow too: matplotlib needs it, and
 # advlib claims a bound). The runtimes: their versions at the lower bounds pyproject.toml
 # claims, and at the newest releases pip resolves together.
-PREINSTALLED = ("tensorflow", "keras", "numpy", "matplotlib", "pillow")
+PREINSTALLED = ("tensorflow", "keras", "numpy", "matplotlib", "pillow", "filelock", "scipy")
 RUNTIMES = ("lower", "newest")
 # Colab's kernel, at the versions Colab runs (not advlib dependencies; nbval needs a kernel).
 KERNEL_PACKAGES = ("ipykernel==6.17.1", "ipython==7.34.0")

@@ -16,7 +16,7 @@ import pytest
 
 from advlib import store
 
-fcntl = pytest.importorskip("fcntl", reason="the store's lock uses fcntl.flock (POSIX only)")
+fcntl = pytest.importorskip("fcntl", reason="the store's lock (a filelock.FileLock) is an fcntl.flock on POSIX only")
 
 
 @pytest.fixture

@@ -463,9 +463,9 @@ MUTATIONS = [
     dict(
         id="statistics-pooled-variance",
         file="advlib/statistics.py",
-        original="    first_term, second_term = first.std**2 / first.count, second.std**2 / second.count",
-        replacement="    first_term = second_term = (first.std**2 + second.std**2) / 2 / min(first.count, second.count)",
-        description="Welch's t with a pooled variance",
+        original="            welch = stats.ttest_ind(first.values, second.values, equal_var=False)",
+        replacement="            welch = stats.ttest_ind(first.values, second.values, equal_var=True)",
+        description="Student's t with a pooled variance instead of Welch's t",
         tests=["tests/test_measurements.py::test_welch_t_matches_a_hand_computation"],
     ),
     dict(
@@ -477,12 +477,75 @@ MUTATIONS = [
         tests=["tests/test_measurements.py::test_permutation_test_matches_a_count_by_hand"],
     ),
     dict(
+        id="statistics-permutation-relative-tolerance",
+        file="advlib/statistics.py",
+        original="    p_value = float(np.mean(gaps >= observed - 1e-12))",
+        replacement="    p_value = float(np.mean(gaps >= observed - 100 * np.finfo(float).eps * observed))",
+        description="the permutation test's tie tolerance is SciPy's relative one, which drops ties at a tiny gap",
+        tests=["tests/test_statistics.py::test_a_split_that_ties_a_tiny_observed_gap_counts"],
+    ),
+    dict(
         id="statistics-wilson-normal",
         file="advlib/statistics.py",
-        original="    half_width = z * math.sqrt(accuracy * (1 - accuracy) / size + z * z / (4 * size * size)) / denominator",
-        replacement="    half_width = z * math.sqrt(accuracy * (1 - accuracy) / size)\n    centre = accuracy",
+        original=(
+            '    interval = stats.binomtest(correct, int(size)).proportion_ci(confidence_level, method="wilson")\n'
+            "    return float(interval.low), float(interval.high)\n"
+        ),
+        replacement=(
+            "    half = stats.norm.ppf(0.5 + confidence_level / 2) * math.sqrt(accuracy * (1 - accuracy) / size)\n"
+            "    return max(0.0, accuracy - half), min(1.0, accuracy + half)\n"
+        ),
         description="a normal (Wald) interval instead of Wilson's",
         tests=["tests/test_measurements.py::test_wilson_interval_matches_textbook_values"],
+    ),
+    dict(
+        id="statistics-wilson-scipy-default-method",
+        file="advlib/statistics.py",
+        original='.proportion_ci(confidence_level, method="wilson")',
+        replacement=".proportion_ci(confidence_level)",
+        description="SciPy's default Clopper-Pearson ('exact') interval instead of Wilson's",
+        tests=["tests/test_measurements.py::test_wilson_interval_matches_textbook_values"],
+    ),
+    dict(
+        id="statistics-wilson-truncates-count",
+        file="advlib/statistics.py",
+        original="    correct = round(accuracy * size)",
+        replacement="    correct = int(accuracy * size)",
+        description="a float32 accuracy's count is cut down (5979.9999 images -> 5979) instead of rounded",
+        tests=["tests/test_statistics.py::test_wilson_interval_of_a_float32_accuracy_is_the_interval_of_its_count"],
+    ),
+    dict(
+        id="statistics-wilson-accepts-any-accuracy",
+        file="advlib/statistics.py",
+        original="    if abs(accuracy * size - correct) > 1e-6 * size:",
+        replacement="    if False:",
+        description="an accuracy that is no count of the images is silently rounded instead of refused",
+        tests=["tests/test_statistics.py::test_wilson_interval_refuses_an_accuracy_that_is_no_count_of_the_images"],
+    ),
+    dict(
+        id="statistics-welch-needs-spread-on-both-sides",
+        file="advlib/statistics.py",
+        original="    if first.std > 0 or second.std > 0:",
+        replacement="    if first.std > 0 and second.std > 0:",
+        description="Welch's t is infinite when only one recipe's seeds agree exactly",
+        tests=["tests/test_statistics.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
+    ),
+    dict(
+        id="statistics-welch-warning-shown",
+        file="advlib/statistics.py",
+        original='            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)\n',
+        replacement="",
+        description="SciPy's precision-loss warning about seeds that agree exactly reaches the page",
+        tests=["tests/test_statistics.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
+    ),
+    dict(
+        id="statistics-t-quantile-two-sided-level",
+        file="advlib/statistics.py",
+        original="    return float(stats.t.ppf(probability, df))",
+        replacement="    return float(stats.t.ppf((1 + probability) / 2, df))",
+        description="t_quantile reads its probability as a two-sided level (0.975 -> the 0.9875 quantile)",
+        tests=["tests/test_scorecard.py::test_t_quantile_matches_the_printed_table",
+               "tests/test_statistics.py::test_t_quantile_matches_the_closed_forms_at_one_and_two_degrees_of_freedom"],
     ),
     # ------------------------------------------------------------ advlib/expectations.py
     dict(
@@ -766,8 +829,8 @@ MUTATIONS = [
     dict(
         id='wilson-z-90',
         file='advlib/statistics.py',
-        original='def wilson_interval(accuracy, size, z=1.959963984540054):',
-        replacement='def wilson_interval(accuracy, size, z=1.6448536269514722):',
+        original='def wilson_interval(accuracy, size, confidence_level=0.95):',
+        replacement='def wilson_interval(accuracy, size, confidence_level=0.90):',
         description='the Wilson interval at 90% instead of 95%',
         tests=['tests/test_measurements.py', 'tests/test_scorecard.py'],
     ),
@@ -946,6 +1009,14 @@ MUTATIONS = [
         original="            saved[key] = entry\n            write_json_atomically(path, saved)\n",
         replacement="            saved[key] = entry\n        write_json_atomically(path, saved)\n",
         description="a JSON store releases its lock after reading and writes unlocked, so a concurrent save can be lost",
+        tests=["tests/test_store_lock.py"],
+    ),
+    dict(
+        id="store-locks-the-store-file-itself",
+        file="advlib/store.py",
+        original='    return FileLock(path.with_name(f".{path.name}.lock"))',
+        replacement="    return FileLock(path)",
+        description="the lock is taken on the JSON file itself, whose inode each atomic save replaces",
         tests=["tests/test_store_lock.py"],
     ),
 ]
