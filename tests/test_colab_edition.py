@@ -509,3 +509,16 @@ def test_profile_form_says_what_each_profile_does(tmp_path, monkeypatch):
     train, test = registry.PROFILES["quick"].per_class
     assert f"trained on {10 * train:,} images and tested on {10 * test:,}" in form
     assert "trains" not in form and "minutes" not in form
+
+
+def test_the_live_figure_becomes_one_line_pointing_at_the_site(tmp_path):
+    # {fgsm-playground} (_ext/fgsm_playground.py) needs the site's TensorFlow.js: Colab and
+    # the classroom edition get a link to the figure instead of raw MyST or an error.
+    book, path = _made_up_chapter(tmp_path, "# X\n\nBefore.\n\n```{fgsm-playground}\n```\n\nAfter.", [])
+    text = colab_edition.ChapterRenderer(book, path.stem).convert(
+        "Before.\n\n```{fgsm-playground}\n```\n\nAfter.")
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Before." and lines[-1] == "After." and len(lines) == 3
+    assert "fgsm-playground}" not in text
+    assert re.search(r"\]\(https://owner\.github\.io/repo/book/\d\d_\w+\.html#fgsm-playground\)", lines[1]), lines[1]
+    assert "#fgsm-playground)" in colab_edition.render_chapter(book, path)  # the whole chapter renders too

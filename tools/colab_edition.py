@@ -895,6 +895,11 @@ class ChapterRenderer:
                 elif line.strip():
                     out.append(self.inline(line.strip()))
             return out + [""]
+        if name == "fgsm-playground":
+            # The live figure (_ext/fgsm_playground.py) runs only on the site: one line points there.
+            url = self.site.page(self.chapter, "fgsm-playground")
+            return ["", f"*Interactive figure: [move eps and watch FGSM fool the baseline]({url}), live in your "
+                        "browser on the book's website.*", ""]
         if name in DROPPED_DIRECTIVES:
             return []
         raise EditionError(f"{self.chapter}: unknown directive {{{name}}}: teach {TOOL} how to render it")
