@@ -18,7 +18,6 @@ step, see README.md.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import course  # noqa: E402
+from tests.helpers import nbgrader_or_skip  # noqa: E402
 import course_checks  # noqa: E402
 
 BOOK = ROOT / "book"
@@ -420,21 +420,8 @@ def test_a_broken_real_chapter_fails_the_whole_build_naming_it(tmp_path, monkeyp
 # --------------------------------------------------------------------------- nbgrader
 
 
-def _nbgrader() -> str | None:
-    candidates = (os.environ.get("NBGRADER"), shutil.which("nbgrader"), str(ROOT / ".venv-nbgrader" / "bin" / "nbgrader"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def test_nbgrader_generate_assignment_strips_like_the_tool(tmp_path, files):
-    nbgrader = _nbgrader()
-    if nbgrader is None:
-        reason = "nbgrader not found (set NBGRADER to its executable, or install it: pip install nbgrader)"
-        if os.environ.get("ADVLIB_REQUIRE_NBGRADER") == "1":  # CI sets it: there the check must run
-            pytest.fail(reason + "; ADVLIB_REQUIRE_NBGRADER=1 requires it")
-        pytest.skip(reason)
+    nbgrader = nbgrader_or_skip()
     source = tmp_path / "source" / "course"
     source.mkdir(parents=True)
     for name, text in files.items():

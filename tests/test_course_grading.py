@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import course  # noqa: E402
 import course_nbgrader  # noqa: E402
+from tests.helpers import nbgrader_or_skip  # noqa: E402
 
 ASSIGNMENT = "03_fgsm"
 TESTS = {f"{ASSIGNMENT}-ex{n}-test": n for n in (1, 2, 3, 4)}
@@ -57,23 +57,9 @@ HIDDEN_MESSAGES = {1: "step against the sign of the gradient", 2: "run FGSM with
                    3: "flipped images over the images classified correctly"}
 
 
-def _nbgrader() -> Path | None:
-    for candidate in (os.environ.get("NBGRADER"), shutil.which("nbgrader"),
-                      str(ROOT / ".venv-nbgrader" / "bin" / "nbgrader")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    return None
-
-
 @pytest.fixture(scope="module")
 def nbgrader():
-    found = _nbgrader()
-    if found is None:
-        reason = "nbgrader not found (set NBGRADER to its executable, or install it: pip install nbgrader)"
-        if os.environ.get("ADVLIB_REQUIRE_NBGRADER") == "1":  # CI sets it: there the check must run
-            pytest.fail(reason + "; ADVLIB_REQUIRE_NBGRADER=1 requires it")
-        pytest.skip(reason)
-    return found
+    return nbgrader_or_skip()
 
 
 def _environment(nbgrader: Path, results: Path) -> dict[str, str]:
