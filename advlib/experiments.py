@@ -124,6 +124,10 @@ def _train_and_save(spec, profile, verbose):
         "metrics": {"test_accuracy": evaluation.accuracy(model, dataset.x_test, dataset.y_test)},
         "history": history,
         "wall_time_seconds": float(sum(history.get("seconds", []))),
+        # The process's CPU time and its share of the machine's cores: a low share means the
+        # wall time above counts other work too (training.contention).
+        "cpu_time_seconds": training.contention(history)["cpu_seconds"],
+        "cpu_share": training.contention(history)["cpu_share"],
         "wall_time_this_run_seconds": time.time() - started,
         "machine": store.machine_description(),
         "versions": store.library_versions(),

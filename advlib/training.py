@@ -162,7 +162,7 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
                   f"in the results folder: {epochs_done} of {config.epochs} epochs done")
 
     for epoch in range(epochs_done, config.epochs):
-        started = time.time()
+        started, cpu_started, load_started = time.time(), time.process_time(), _load_average()
         x_epoch, y_epoch = data_for_epoch(epoch, model)
         dataset = make_dataset(x_epoch, y_epoch, batch_size=config.batch_size, seed=config.seed * 1000 + epoch)
         # One epoch per call, so the data can change between epochs; epochs=config.epochs
@@ -179,10 +179,42 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
         )
         for key, values in result.history.items():
             history.setdefault(key, []).extend(float(value) for value in values)
-        history.setdefault("seconds", []).append(time.time() - started)
+        seconds = time.time() - started
+        history.setdefault("seconds", []).append(seconds)
+        # What the epoch cost this process, and how busy the machine was: wall time alone
+        # also counts whatever else ran (see contention()).
+        history.setdefault("cpu_seconds", []).append(time.process_time() - cpu_started)
+        history.setdefault("load_average", []).append([load_started, _load_average()])
         if checkpoint_dir is not None:
             save_checkpoint(model, checkpoint_dir, epoch + 1, history)
     return history
+
+
+def _load_average():
+    """The machine's 1-minute load average (runnable processes), or None where the OS has none."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return None
+
+
+def contention(history, cores=None):
+    """How much of the machine a training had, from its ``fit`` history.
+
+    Returns ``{"cpu_seconds": total CPU time of the process, "wall_seconds": total wall
+    time, "cpu_share": cpu_seconds / (wall_seconds * cores)}``: 1.0 means the training kept
+    every core busy the whole time; much less means it waited (for other work on the
+    machine, or for input). ``cores`` defaults to ``os.cpu_count()``. Histories saved
+    before CPU time was recorded give None for the CPU figures.
+    """
+    cores = int(cores or os.cpu_count() or 1)
+    if cores < 1:
+        raise ValueError(f"cores must be at least 1, not {cores}")
+    wall = float(sum(history.get("seconds", [])))
+    if "cpu_seconds" not in history:
+        return {"cpu_seconds": None, "wall_seconds": wall, "cpu_share": None}
+    cpu = float(sum(history["cpu_seconds"]))
+    return {"cpu_seconds": cpu, "wall_seconds": wall, "cpu_share": cpu / (wall * cores) if wall > 0 else None}
 
 
 # --- recipes -----------------------------------------------------------------------------

@@ -41,6 +41,10 @@ def test_load_or_train_trains_once_then_loads(environment, capsys):
     for field in ("config", "metrics", "data_source", "seed", "versions", "wall_time_seconds", "machine", "history"):
         assert field in record
     assert len(record["history"]["loss"]) == registry.PROFILES["test"].epochs
+    # What the training cost this process, besides the wall time (which counts other work too).
+    assert record["cpu_time_seconds"] == pytest.approx(sum(record["history"]["cpu_seconds"])) and record["cpu_time_seconds"] > 0
+    assert record["cpu_share"] == pytest.approx(
+        record["cpu_time_seconds"] / (record["wall_time_seconds"] * os.cpu_count()))
     # The kind of data, never the path of the machine that trained it.
     assert record["data_source"] == "a local PNG copy of CIFAR-10 (image folder)"
     again = experiments.load_or_train("baseline", "test")

@@ -1019,4 +1019,12 @@ MUTATIONS = [
         description="the lock is taken on the JSON file itself, whose inode each atomic save replaces",
         tests=["tests/test_store_lock.py"],
     ),
+    dict(
+        id='training-cpu-share-ignores-cores',
+        file='advlib/training.py',
+        original='"cpu_share": cpu / (wall * cores) if wall > 0 else None}',
+        replacement='"cpu_share": cpu / wall if wall > 0 else None}',
+        description="a training record's CPU share forgets the core count, so a busy 2-core run looks uncontended",
+        tests=['tests/test_training_records.py'],
+    ),
 ]
