@@ -156,7 +156,9 @@ def exercise_cells(chapter: str, exercise: Exercise, convert) -> list:
     check = CHECKS.get((chapter, n))
     text = convert(chapter, exercise.text)
     if check:
-        text += f"\n\n*Autograded by the test cell below ({check.points} points).* {check.hint}"
+        points = f"{check.points} point{'' if check.points == 1 else 's'}"
+        hidden = "; hidden tests run too when it is graded" if check.hidden else ""
+        text += f"\n\n*Autograded by the test cell below ({points}{hidden}).* {check.hint}"
     cells = [nbformat.v4.new_markdown_cell(text, id=f"ex{n}-task")]
     solution = exercise.solution
     if solution is None:
