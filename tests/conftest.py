@@ -73,6 +73,19 @@ def browser():
             chromium.close()
 
 
+@pytest.fixture(scope="module")
+def server(site_root):
+    """The built site served over HTTP for the browser tests; each module defines ``site_root``."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import browser_check
+
+    with browser_check.BookServer(site_root) as srv:
+        yield srv
+
+
 # Models of the test profile that several test modules attack. Training them in every
 # test's own results folder took most of those tests' time on 2 cores; they are trained
 # once per session on the same hand-made images (tests.helpers.make_image_tree with its

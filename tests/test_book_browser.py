@@ -34,12 +34,6 @@ def site_root() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(site_root):
-    with browser_check.BookServer(site_root) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def link_status() -> dict[str, int]:
     return {}  # internal link -> HTTP status, shared between pages
 

@@ -40,12 +40,6 @@ def site_root() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(site_root):
-    with browser_check.BookServer(site_root) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="module")
 def baseline():
     return playground_export.load_baseline()
 
