@@ -40,7 +40,7 @@ BOOK_FLAGS := --warningiserror --keep-going
 # one process leaves the second core idle. PYTEST_PARALLEL= (empty) runs in one process.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
-.PHONY: venv book test clean browser course nbgrader
+.PHONY: venv book test clean browser npm course nbgrader
 
 venv: $(STAMP)
 
@@ -54,7 +54,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -r requirements.txt -e .
 	touch $@
 
-book: $(STAMP)
+book: $(STAMP) npm
 	$(JUPYTER_BOOK) build . --path-output $(BOOK_ROOT) $(BOOK_FLAGS)
 
 # The tests use the quick profile unless ADVLIB_PROFILE is already set. The book is
@@ -88,6 +88,16 @@ course: $(STAMP)
 # nbgrader for grading the course (book/instructors.md): `make nbgrader`, then
 # `source .venv-nbgrader/bin/activate` and run nbgrader in course/.
 nbgrader: $(NBGRADER_BIN)
+
+# The build copies TensorFlow.js and MathJax from npm into the site (_ext/fgsm_playground.py,
+# `npm ci` on package-lock.json): install npm when it is missing and apt-get can (as root,
+# e.g. in CI); otherwise the build stops and says what to do.
+npm:
+	@if ! command -v npm >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; \
+	  else echo "No npm: install Node.js and npm (apt-get install npm) to build the book." >&2; fi; \
+	fi
 
 # The browser tests need Debian's Chromium (and make needs nothing else): install it when
 # it is missing and apt-get can (as root, e.g. in CI); otherwise the tests say what to do.
