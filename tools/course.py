@@ -246,48 +246,44 @@ def instructor_notebook(path: Path, convert) -> nbformat.NotebookNode:
     return notebook
 
 
-def clear_solutions(cell) -> None:
-    """Replace a solution as nbgrader's ClearSolutions does (in place)."""
-    meta = cell.metadata.get("nbgrader", {})
-    lines, out, inside, replaced = cell.source.split("\n"), [], False, False
-    stub = (CODE_STUB if cell.cell_type == "code" else TEXT_STUB).split("\n")
-    for line in lines:
-        if "BEGIN SOLUTION" in line:
+def _strip_regions(cell, what: str, stub: list[str]) -> bool:
+    """Replace each ``BEGIN <what>`` ... ``END <what>`` region of ``cell`` by ``stub`` (indented
+    like its BEGIN line), as nbgrader's preprocessors do (in place); whether there was one."""
+    out, inside, found = [], False, False
+    for line in cell.source.split("\n"):
+        if f"BEGIN {what}" in line:
             if inside:
-                raise CourseError("nested BEGIN SOLUTION")
-            inside = replaced = True
+                raise CourseError(f"nested BEGIN {what}")
+            inside = found = True
             indent = re.match(r"\s*", line).group(0)
-            out += [indent + s for s in stub]
-        elif "END SOLUTION" in line:
+            out += [indent + part for part in stub]
+        elif f"END {what}" in line:
             inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise CourseError(f"no END SOLUTION in {cell.source[:80]!r}")
-    if replaced and not meta.get("solution"):
-        raise CourseError(f"a solution region in a cell that is not a solution cell: {cell.source[:80]!r}")
+        raise CourseError(f"no END {what} in {cell.source[:80]!r}")
     cell.source = "\n".join(out)
+    return found
+
+
+def clear_solutions(cell) -> None:
+    """Replace a solution as nbgrader's ClearSolutions does (in place)."""
+    meta = cell.metadata.get("nbgrader", {})
+    stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+    original = cell.source
+    replaced = _strip_regions(cell, "SOLUTION", stub.split("\n"))
+    if replaced and not meta.get("solution"):
+        raise CourseError(f"a solution region in a cell that is not a solution cell: {original[:80]!r}")
     if meta.get("solution") and not replaced:
-        cell.source = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
+        cell.source = stub
 
 
 def clear_hidden_tests(cell) -> None:
     """Remove the hidden tests as nbgrader's ClearHiddenTests does (in place)."""
-    lines, out, inside, removed = cell.source.split("\n"), [], False, False
-    for line in lines:
-        if "BEGIN HIDDEN TESTS" in line:
-            if inside:
-                raise CourseError("nested BEGIN HIDDEN TESTS")
-            inside = removed = True
-        elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise CourseError(f"no END HIDDEN TESTS in {cell.source[:80]!r}")
-    if removed and not cell.metadata.get("nbgrader", {}).get("grade"):
-        raise CourseError(f"hidden tests in a cell that is not graded: {cell.source[:80]!r}")
-    cell.source = "\n".join(out)
+    original = cell.source
+    if _strip_regions(cell, "HIDDEN TESTS", []) and not cell.metadata.get("nbgrader", {}).get("grade"):
+        raise CourseError(f"hidden tests in a cell that is not graded: {original[:80]!r}")
 
 
 def student_notebook(instructor: nbformat.NotebookNode) -> nbformat.NotebookNode:
