@@ -114,6 +114,7 @@ def _train_and_save(spec, profile, verbose):
             dataset.x_train, dataset.y_train, config, temperature=spec.temperature,
             **dict(spec.options), **warm_start, **fit_arguments,
         )
+    cost = training.contention(history)
     record = {
         "config": registry.model_config(spec.name, profile),
         "profile": profile.name,
@@ -126,8 +127,8 @@ def _train_and_save(spec, profile, verbose):
         "wall_time_seconds": float(sum(history.get("seconds", []))),
         # The process's CPU time and its share of the machine's cores: a low share means the
         # wall time above counts other work too (training.contention).
-        "cpu_time_seconds": training.contention(history)["cpu_seconds"],
-        "cpu_share": training.contention(history)["cpu_share"],
+        "cpu_time_seconds": cost["cpu_seconds"],
+        "cpu_share": cost["cpu_share"],
         "wall_time_this_run_seconds": time.time() - started,
         "machine": store.machine_description(),
         "versions": store.library_versions(),
