@@ -8,52 +8,27 @@ import importlib
 
 __version__ = "0.1.0"
 
-# The package's modules, lowest layer first: each imports only modules listed before it
-# (tests/test_layout.py checks this, the files, and the README's layout section).
+# The package's layers, lowest first: a module imports only from its own layer and those
+# listed before it (tests/test_layout.py checks this, the folders, and the README's layout).
 _SUBMODULES = (
-    # Pure data and arithmetic: no TensorFlow.
-    "validate",
-    "profiles",
-    "registry",
-    "attack_registry",
-    "catalogue",
-    "store",
-    "statistics",
-    "text",
-    "audit_report",
-    "claims",
-    "scorecard",
-    # Data (NumPy only), then the model, the attacks and training (TensorFlow).
-    "cifar_files",
-    "data",
+    # No TensorFlow at import.
+    "validate",   # checks of the arguments a user passes in
+    "plan",       # what is trained and measured: profiles, the model registry, the catalogue
+    "results",    # where models and numbers are saved, and reading them back
+    "verdicts",   # uncertainty, the claims and their thresholds, the scorecard, wording
+    "data",       # CIFAR-10 on disk and in memory (NumPy)
+    # TensorFlow: the network, the attacks, measuring a model, training.
     "models",
     "attacks",
-    "strong_attacks",
-    "apgd",
-    "square",
     "evaluation",
-    "audit",
-    "worst_case",
     "training",
-    "distillation",
-    "exercise_support",
-    "exercise_numbers",
+    # Running the plan (TensorFlow only inside the functions that train or attack), then
+    # what readers and students use on top.
+    "runs",
     "exercises",
-    # Running the registry and reporting on it; these load TensorFlow only inside the
-    # functions that train or attack, so the report command never does.
-    "experiments",
-    "measurements",
-    "studies",
-    "worst_case_studies",
-    "analyses",
-    "expectations",
-    # Above the goal it chooses by (expectations.CLEAN_GOAL).
-    "defence",
-    "reporting",
-    # The reproduce pipeline: every step above, in order (python -m advlib reproduce).
-    "pipeline",
-    "book",
     "plots",
+    "cli",
+    "book",
 )
 
 __all__ = list(_SUBMODULES) + ["__version__"]

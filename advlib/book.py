@@ -7,13 +7,16 @@ displays them. :func:`start` is where a notebook chooses its profile, once; ever
 other helper takes that profile.
 """
 
-from advlib import catalogue, measurements, registry, text
+from advlib.plan import catalogue, registry
+from advlib.results.measured import load_saved, seed_values
+from advlib.runs import measurements
+from advlib.verdicts import wording
 
 
 def start(seed=0, profile=None):
     """Seed Python, NumPy and TensorFlow and print where this run's numbers come from.
 
-    Returns the active :class:`advlib.registry.Profile`: ``profile`` if given, else
+    Returns the active :class:`advlib.plan.registry.Profile`: ``profile`` if given, else
     ``$ADVLIB_PROFILE``, else full. Pass it to every later call.
     """
     import keras
@@ -22,7 +25,7 @@ def start(seed=0, profile=None):
 
     keras.utils.set_random_seed(seed)
     profile = registry.active_profile(profile)
-    print("This run:", text.describe_profile(profile, data.describe_source()))
+    print("This run:", wording.describe_profile(profile, data.describe_source()))
     if profile.name != "full":
         print("Numbers from a reduced profile are far from the report's; set ADVLIB_PROFILE=full for the real ones.")
     return profile
@@ -64,7 +67,7 @@ def _measured(keys, profile, glue_values):
     """
     for key in keys:
         catalogue.get(key)  # A ValueError naming the catalogue for an unknown key.
-    saved = measurements.load_saved(profile)
+    saved = load_saved(profile)
     if any(key not in saved for key in keys):
         models = sorted({name for key in keys for name in catalogue.get(key).models})
         saved = measurements.measure(profile, only=models, saved=saved)
@@ -76,7 +79,7 @@ def _measured(keys, profile, glue_values):
 
 
 def compare(keys, profile):
-    """A :class:`advlib.text.Table` of the report's value beside ours for each measurement key.
+    """A :class:`advlib.verdicts.wording.Table` of the report's value beside ours for each measurement key.
 
     The table's ``values`` holds ours by key (already glued, see :func:`measured`).
     """
@@ -84,35 +87,35 @@ def compare(keys, profile):
     rows = [(catalogue.get(key), values[key]) for key in keys]
     # Name the data the saved numbers were measured on: shipped results come from the
     # offline JPEG copy even where this notebook loads the official data (in Colab).
-    source = text.data_sources(saved[key] for key in keys)
-    caption = f"The report and our models ({text.describe_numbers(profile, source)})"
-    return text.comparison_table(rows, caption)
+    source = wording.data_sources(saved[key] for key in keys)
+    caption = f"The report and our models ({wording.describe_numbers(profile, source)})"
+    return wording.comparison_table(rows, caption)
 
 
 def claim_verdict(claim_id, profile):
-    """The scorecard's :class:`advlib.scorecard.Row` for one claim, from the saved measurements.
+    """The scorecard's :class:`advlib.verdicts.scorecard.Row` for one claim, from the saved measurements.
 
     The verdict words a chapter prints come from here (the claim's rule in
-    :mod:`advlib.claims` is the one home of its threshold), never from a comparison
+    :mod:`advlib.verdicts.claims` is the one home of its threshold), never from a comparison
     typed in a notebook.
     """
-    from advlib import scorecard
+    from advlib.verdicts import scorecard
 
-    saved = measurements.load_saved(profile)
-    (row,) = scorecard.from_saved(saved, measurements.seed_values(profile, saved), claims=[claim_id])
+    saved = load_saved(profile)
+    (row,) = scorecard.from_saved(saved, seed_values(profile, saved), claims=[claim_id])
     return row
 
 
 def claim_phrase(claim_id, profile, phrases):
     """The phrase of ``phrases`` that matches the scorecard's verdict on ``claim_id``.
 
-    ``phrases`` maps each verdict of :data:`advlib.scorecard.VERDICTS` ("reproduced",
+    ``phrases`` maps each verdict of :data:`advlib.verdicts.scorecard.VERDICTS` ("reproduced",
     "not reproduced", "reversed", "not tested") to the words a sentence uses for it, for
     example ``{"reproduced": "much larger than", ...}``. Every verdict must have words,
     so that no build can fall through to a sentence nobody wrote. Raises ValueError for a
     missing or unknown verdict.
     """
-    from advlib import scorecard
+    from advlib.verdicts import scorecard
 
     if not isinstance(phrases, dict):
         raise ValueError(f"phrases must be a dict from verdict to words, got {type(phrases).__name__}")

@@ -13,7 +13,7 @@ from keras import layers
 
 # ARCHITECTURE names this file's choices in every saved model's config hash; it lives with
 # the registry (which needs no TensorFlow): change it there whenever the CNN here changes.
-from advlib.registry import ARCHITECTURE  # noqa: F401
+from advlib.plan.registry import ARCHITECTURE  # noqa: F401
 
 # Table 1 of the report, as (layer kind, output shape without the batch axis, parameters).
 # Tests compare the built model against this list, so keep it in the report's order.

@@ -49,7 +49,7 @@ def main(argv=None):
 
 def save(profile, times):
     """Merge ``times`` into :data:`SAVED` under ``profile``, with the machine and the date."""
-    from advlib import store
+    from advlib.results import store
 
     if any(seconds != seconds for seconds in times.values()):  # NaN: a chapter without a time
         raise SystemExit("a chapter has no recorded execution time: rebuild the book without the cache")

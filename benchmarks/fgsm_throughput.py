@@ -1,4 +1,4 @@
-"""Throughput of ``advlib.attacks.fgsm`` against a peer FGSM, in images per second.
+"""Throughput of ``advlib.attacks.one_step.fgsm`` against a peer FGSM, in images per second.
 
 This is a benchmark, not a test: it prints a table and a summary line and checks
 nothing. Run it from the repository root::
@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
-from advlib import attacks, models  # noqa: E402
+from advlib import models
+from advlib.attacks import one_step as attacks  # noqa: E402
 
 
 def textbook_fgsm(model, x, y, eps, batch_size, clip=(0.0, 1.0)):

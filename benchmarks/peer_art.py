@@ -13,7 +13,7 @@ with ``loss_type="cross_entropy"`` and ``"difference_logits_ratio"``, and
 Both sides attack the same model (``advlib.models.build_cnn()`` with the shipped
 full-profile weights), the same ``--per-class`` CIFAR-10 test images of each class (from
 ``ADVLIB_CIFAR10`` or the official download), drawn as chapter 10 draws its worst-case subset
-(:func:`advlib.worst_case.stratified_subset` with the full profile's seed; 250 per class is
+(:func:`advlib.evaluation.worst_case.stratified_subset` with the full profile's seed; 250 per class is
 that very subset), the same eps, one random start, the same
 number of steps / queries and the same Square ``p_init``. ART sees the logits model
 (``advlib.models.logits_model``) through ``TensorFlowV2Classifier`` with clip values
@@ -36,7 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from advlib import apgd, data, models, registry, square, statistics, worst_case  # noqa: E402
+from advlib import models
+from advlib.attacks import auto_pgd as apgd, square_search as square
+from advlib.data import cifar10 as data
+from advlib.plan import registry
+from advlib.verdicts import uncertainty as statistics
+from advlib.evaluation import worst_case  # noqa: E402
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "advlib" / "pretrained" / "full"
 DEFAULT_MODELS = ("robust_fast_at_restart", "per_epoch_at")

@@ -34,7 +34,8 @@ def main():
 
     import tensorflow as tf
 
-    from advlib import data, training
+    from advlib.data import cifar10 as data
+    from advlib.training import recipes as training
 
     (x_train, y_train), _ = data.load_cifar10(per_class=(arguments.images // 10, 1), seed=0)
     x_train, _ = data.preprocess(x_train, y_train)

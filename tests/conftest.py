@@ -105,7 +105,7 @@ def install_test_models(tmp_path_factory):
 
     from tests.helpers import make_image_tree
 
-    from advlib import store
+    from advlib.results import store
 
     # Under pytest-xdist every worker has its own base folder below a shared one: the
     # models are trained in the shared one, under a lock, by whichever worker needs them
@@ -120,7 +120,8 @@ def install_test_models(tmp_path_factory):
         complete.touch()
 
     def install(results_root, names=SHARED_TEST_MODELS):
-        from advlib import experiments, registry
+        from advlib.plan import registry
+        from advlib.runs import experiments
 
         needed = registry.models_needed(list(names))
         with pytest.MonkeyPatch.context() as patch, store.locked(root / "results"):
@@ -148,7 +149,7 @@ def trained_test_environment(tmp_path, monkeypatch, install_test_models):
 
     Nothing shipped with the package may stand in for a study or analysis computed there.
     """
-    from advlib import store
+    from advlib.results import store
     from tests.helpers import make_image_tree
 
     monkeypatch.setenv("ADVLIB_CIFAR10", str(make_image_tree(tmp_path / "cifar")))

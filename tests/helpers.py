@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from advlib.data import CLASS_NAMES
+from advlib.data.cifar10 import CLASS_NAMES
 
 
 def make_image_tree(root, train_per_class=12, test_per_class=4, seed=0):
@@ -22,7 +22,7 @@ def make_image_tree(root, train_per_class=12, test_per_class=4, seed=0):
 
 def saved_entry(key, value, profile="test"):
     """A measurements.json entry as ``measure()`` writes it, with the current hashes of the row's models."""
-    from advlib import catalogue, registry
+    from advlib.plan import catalogue, registry
 
     hashes = registry.model_hashes(catalogue.get(key).models, profile)
     return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}

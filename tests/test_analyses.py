@@ -1,10 +1,15 @@
-"""Chapter analyses over whole data sets (advlib.analyses), on the tiny test profile."""
+"""Chapter analyses over whole data sets (advlib.runs.analyses), on the tiny test profile."""
 
 import numpy as np
 import pytest
 
-from advlib import analyses, attacks, catalogue, evaluation, experiments, models, registry, store, studies
-from advlib.registry import View
+from advlib import models
+from advlib.attacks import one_step as attacks
+from advlib.evaluation import metrics as evaluation
+from advlib.plan import catalogue, registry
+from advlib.plan.registry import View
+from advlib.results import store
+from advlib.runs import analyses, experiments, studies
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import apgd
+from advlib.attacks import auto_pgd as apgd
 from tests.test_attacks import linear_softmax_model
 
 EPS = 0.05

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import attack_registry, attacks, strong_attacks
+from advlib.attacks import iterative as strong_attacks, one_step as attacks, registry as attack_registry
 
 
 def _linear_model(weights, bias, input_shape):

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from advlib import attacks, models
+from advlib import models
+from advlib.attacks import one_step as attacks
 
 
 # The upper clip bound of the probabilities, 1 - 1e-7, in float32. A saturated float32

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from advlib import audit
+from advlib.evaluation import audit
 from tests.test_attacks import closed_form_gradient, linear_softmax_model
 
 # A linear model on 4x4x3 = 48 pixels changes a logit by at most eps * ||w_j - w_y||_1,

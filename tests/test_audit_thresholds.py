@@ -5,11 +5,11 @@ or clearly not, and accuracies far from every threshold, so a moved threshold or
 ``>`` turned into ``>=`` passes them. Here each measured number is built to be exactly
 ``threshold - 1/N``, ``threshold`` and ``threshold + 1/N`` on N = 100 images.
 
-Why the thresholds are typed here and not imported from :mod:`advlib.audit`: a test that
+Why the thresholds are typed here and not imported from :mod:`advlib.evaluation.audit`: a test that
 reads ``audit.DEFAULT_ZERO_GRADIENT_THRESHOLD`` agrees with any value it is changed to,
 so it cannot catch the change. The expected values below are the ones the audit was
 designed with and its saved results computed with, written down independently of the
-constants: the defaults in the docstring of :func:`advlib.audit.audit` (more than 5% of
+constants: the defaults in the docstring of :func:`advlib.evaluation.audit.audit` (more than 5% of
 the images with an exactly-zero input gradient; FGSM below PGD, the surrogate below the
 model's own attacks and EOT-PGD below PGD each by more than 0.02; PGD at 8/255 leaving
 more than 0.10 accuracy), which chapter 9's list of the checks quotes from the constants.
@@ -22,7 +22,9 @@ import keras
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, models, strong_attacks
+from advlib import models
+from advlib.attacks import iterative as strong_attacks, one_step as attacks
+from advlib.evaluation import audit
 
 # The audit's documented thresholds (see the module docstring).
 BOOK_ZERO_GRADIENT_SHARE = 0.05

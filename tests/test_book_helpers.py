@@ -1,10 +1,12 @@
-"""advlib.book and advlib.text: phrases, report-vs-book tables and key checks used by the chapters."""
+"""advlib.book and advlib.verdicts.wording: phrases, report-vs-book tables and key checks used by the chapters."""
 
 import json
 
 import pytest
 
-from advlib import book, catalogue, text
+from advlib import book
+from advlib.plan import catalogue
+from advlib.verdicts import wording as text
 from tests.helpers import saved_entry
 
 

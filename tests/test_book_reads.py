@@ -2,7 +2,7 @@
 
 The store has two files per profile, the shipped one and the local one (the results
 folder); a chapter's table of one key used to read and re-check both twice. Reads are
-counted by spying on :func:`advlib.store.read_json`, the store's one reader.
+counted by spying on :func:`advlib.results.store.read_json`, the store's one reader.
 """
 
 import collections
@@ -13,7 +13,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from advlib import book, catalogue, experiments, measurements, store
+from advlib import book
+from advlib.plan import catalogue
+from advlib.results import store
+from advlib.runs import experiments, measurements
 from tests.helpers import saved_entry
 
 

@@ -101,17 +101,17 @@ def _cell(source, tags=()):
 
 
 GOOD_METHOD = "import tensorflow as tf\n\ndef step(x, eps):\n    return tf.clip_by_value(x + eps, 0.0, 1.0)\n"
-GOOD_CHECK = "import advlib.attacks\nexpected = advlib.attacks.thing(x)\nassert (step(x, 0.1) == expected).all()\n"
+GOOD_CHECK = "import advlib.attacks\nexpected = advlib.attacks.one_step.thing(x)\nassert (step(x, 0.1) == expected).all()\n"
 
 
 @pytest.mark.parametrize(
     ("method", "check", "problem"),
     [
         (GOOD_METHOD, GOOD_CHECK, None),
-        ("def step(x):\n    return advlib.attacks.fgsm(x)\n", GOOD_CHECK, "calls advlib"),
-        (GOOD_METHOD, "import advlib.attacks\nprint(step(x, 0.1), advlib.attacks.thing(x))\n", "asserts nothing"),
+        ("def step(x):\n    return advlib.attacks.one_step.fgsm(x)\n", GOOD_CHECK, "calls advlib"),
+        (GOOD_METHOD, "import advlib.attacks\nprint(step(x, 0.1), advlib.attacks.one_step.thing(x))\n", "asserts nothing"),
         (GOOD_METHOD, "assert (step(x, 0.1) == x).all()\n", "does not run advlib"),
-        (GOOD_METHOD, "import advlib\nassert advlib.attacks.thing(x) is not None\n", "does not run the method"),
+        (GOOD_METHOD, "import advlib\nassert advlib.attacks.one_step.thing(x) is not None\n", "does not run the method"),
         (GOOD_METHOD + "\n".join(f"y{i} = {i}" for i in range(30)), GOOD_CHECK, "non-blank lines"),
         ("x = 1\n", GOOD_CHECK, "defines no function"),
     ],

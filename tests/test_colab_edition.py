@@ -499,7 +499,8 @@ def test_profile_form_says_what_each_profile_does(tmp_path, monkeypatch):
     # The form says both profiles load shipped models: every registry model must ship for
     # both, so that no run in Colab trains one; and the quick line's image counts are the
     # quick profile's.
-    from advlib import registry, store
+    from advlib.plan import registry
+    from advlib.results import store
 
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "empty"))  # only what ships counts
     for profile in ("full", "quick"):

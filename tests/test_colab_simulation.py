@@ -3,7 +3,8 @@
 What a reader gets in Colab, rebuilt here without Colab:
 
 - **Two runtimes.** Each a fresh virtual environment holding only what Colab preinstalls
-  that advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow, SciPy, filelock), plus Colab's kernel,
+  that advlib needs (TensorFlow, Keras, NumPy, Matplotlib, Pillow, SciPy, filelock, tqdm, and
+  adjustText, which Colab may lack: see PREINSTALLED), plus Colab's kernel,
   ipykernel 6.17.1 with IPython 7.34.0 (the versions Colab runs); nbval and pytest stay in
   the dev venv, which drives the kernel through a kernelspec registered in a temporary
   JUPYTER_PATH. The libraries are, in ``lower``, the **lower bounds that pyproject.toml's
@@ -76,9 +77,11 @@ EDITION = sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb"))
 FULL_PROFILE_RUN = ("03_fgsm", "newest")
 
 # What Colab preinstalls that advlib depends on (Pillow too: matplotlib needs it, and
-# advlib claims a bound). The runtimes: their versions at the lower bounds pyproject.toml
-# claims, and at the newest releases pip resolves together.
-PREINSTALLED = ("tensorflow", "keras", "numpy", "matplotlib", "pillow", "filelock", "scipy")
+# advlib claims a bound), and adjustText, small and pure Python, which the setup cell's
+# pip install brings where Colab lacks it: listed here, its lower bound is tested too.
+# Names as pip normalises them (lower case). The runtimes: their versions at the lower
+# bounds pyproject.toml claims, and at the newest releases pip resolves together.
+PREINSTALLED = ("tensorflow", "keras", "numpy", "matplotlib", "pillow", "filelock", "scipy", "tqdm", "adjusttext")
 RUNTIMES = ("lower", "newest")
 # Colab's kernel, at the versions Colab runs (not advlib dependencies; nbval needs a kernel).
 KERNEL_PACKAGES = ("ipykernel==6.17.1", "ipython==7.34.0")
@@ -250,7 +253,7 @@ def _check_cell(runtime, profile, snapshot_url, commit):
     return f'''\
 # Simulated-Colab check, added by tests/test_colab_simulation.py (not part of the edition).
 import importlib.metadata, json, os, sys
-import advlib, advlib.store
+import advlib, advlib.results.store
 
 venv = os.path.realpath({str(runtime.venv)!r})
 assert os.path.realpath(sys.prefix) == venv, f"the kernel is not the simulated runtime's Python: {{sys.prefix}}"
@@ -264,7 +267,7 @@ versions = {{name: importlib.metadata.version(name) for name in {sorted(runtime.
 assert versions == {dict(sorted(runtime.versions.items()))!r}, f"not the {runtime.kind} versions after installing advlib: {{versions}}"
 # Every model came from the weights the package ships: a trained one (or a training
 # checkpoint) would be saved under the results folder of this fresh HOME.
-results = advlib.store.results_root()
+results = advlib.results.store.results_root()
 trained = sorted(str(path.relative_to(results)) for path in results.rglob("*.weights.h5")) if results.is_dir() else []
 assert not trained, f"models were trained, not loaded from the shipped weights: {{trained}}"
 '''

@@ -1,4 +1,4 @@
-"""Tests for advlib.data and its file readers (advlib.cifar_files), on tiny hand-made sources."""
+"""Tests for advlib.data and its file readers (advlib.data.files), on tiny hand-made sources."""
 
 import os
 import io
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from advlib import cifar_files, data
+from advlib.data import cifar10 as data, files as cifar_files
 
 # Read before any test's monkeypatching, so the shared-copy test can use the real settings.
 SHARED_SOURCE = os.environ.get("ADVLIB_CIFAR10")

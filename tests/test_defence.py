@@ -1,9 +1,11 @@
-"""Choosing a defence candidate on held-out training images (advlib.defence), on the tiny test profile."""
+"""Choosing a defence candidate on held-out training images (advlib.runs.defence), on the tiny test profile."""
 
 import numpy as np
 import pytest
 
-from advlib import defence, experiments, registry, worst_case
+from advlib.evaluation import worst_case
+from advlib.plan import registry
+from advlib.runs import defence, experiments
 
 
 @pytest.fixture
@@ -55,7 +57,8 @@ def test_choose_takes_the_most_robust_candidate_that_reaches_the_clean_goal():
 
 
 def test_selection_waits_for_training_then_looks_at_the_test_set_once_for_the_chosen_candidate(environment, monkeypatch):
-    from advlib import expectations, worst_case_studies
+    from advlib.runs import worst_case_studies
+    from advlib.verdicts import expectations
 
     candidates = registry.DEFENCE_CANDIDATES
     waiting = defence.selection("test")
@@ -94,7 +97,8 @@ def test_selection_waits_for_training_then_looks_at_the_test_set_once_for_the_ch
 
 @pytest.mark.parametrize("only, compares", [(None, True), (["defence_pgd2_ema"], True), (["baseline"], False)])
 def test_reproduce_compares_the_candidates_unless_told_to_train_other_models_only(monkeypatch, only, compares):
-    from advlib import analyses, measurements, pipeline, reporting, studies, worst_case_studies
+    from advlib.runs import summary as reporting
+    from advlib.runs import analyses, measurements, pipeline, studies, worst_case_studies
 
     calls = []
     for module, name in ((experiments, "load_or_train"), (measurements, "measure"), (studies, "run_all"),

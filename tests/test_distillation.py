@@ -3,13 +3,14 @@
 The soft labels must be the teacher's softmax at the temperature asked for (not at T = 1,
 not at the teacher's own temperature), and the student must be built and trained with its
 softmax at that temperature. Training itself is replaced by a recording stand-in, so
-these tests check what reaches :func:`advlib.training.fit` in well under a second.
+these tests check what reaches :func:`advlib.training.recipes.fit` in well under a second.
 """
 
 import numpy as np
 import pytest
 
-from advlib import distillation, models, training
+from advlib import models
+from advlib.training import distillation, recipes as training
 
 CONFIG = training.TrainingConfig(epochs=1, batch_size=8, warmup_epochs=0, seed=3)
 
@@ -45,7 +46,7 @@ def test_soft_labels_are_made_at_the_asked_temperature_whatever_the_teachers_own
 
 @pytest.fixture
 def recorded_fit(monkeypatch):
-    """Replace advlib.training.fit by a stand-in that records its arguments and trains nothing."""
+    """Replace advlib.training.recipes.fit by a stand-in that records its arguments and trains nothing."""
     calls = []
 
     def fake_fit(model, data_for_epoch, config, *, epoch_size, **fit_arguments):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from advlib import evaluation
+from advlib.evaluation import metrics as evaluation
 from tests.test_attacks import closed_form_gradient, linear_softmax_model
 
 

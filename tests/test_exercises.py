@@ -1,11 +1,11 @@
-"""advlib.exercises: a right answer passes, and each typical mistake gets its own hint."""
+"""advlib.exercises.checks: a right answer passes, and each typical mistake gets its own hint."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from advlib import exercises
+from advlib.exercises import checks as exercises
 
 
 def fgsm_variant(step=1.0, clip=True, use_sign=True, differentiate="loss", return_perturbation=False):
@@ -199,7 +199,7 @@ DLR_LOSS_CASES = [
 
 def advlib_dlr(y_onehot, logits):
     # The package's own loss, an independent implementation of the same equation.
-    from advlib import apgd
+    from advlib.attacks import auto_pgd as apgd
 
     return apgd.dlr_loss(tf.constant(y_onehot), tf.constant(logits)).numpy()
 
@@ -233,7 +233,7 @@ RANDOM_SIGN_COPIES_CASES = [
 
 def advlib_random_sign(x, eps, seed):
     # The package's own random-sign control must pass the check too.
-    from advlib import attacks
+    from advlib.attacks import one_step as attacks
 
     return attacks.random_sign(x, eps, seed=seed)
 
@@ -275,7 +275,8 @@ CONV_PARAMETERS_CASES = [
 
 def advlib_choose(held_out, clean_goal):
     # The package's own rule, on results shaped as it expects them.
-    from advlib import defence, worst_case
+    from advlib.evaluation import worst_case
+    from advlib.runs import defence
 
     results = {name: worst_case.WorstCase(size=1000, clean_accuracy=clean, robust_accuracy=worst)
                for name, (clean, worst) in held_out.items()}

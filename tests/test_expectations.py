@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from advlib import catalogue, claims, expectations, text
+from advlib.plan import catalogue
+from advlib.verdicts import claims, expectations, wording as text
 from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ def test_every_expectation_reads_known_measurements_and_states_its_threshold():
         assert expectation.measurements and all(
             key in catalogue.MEASUREMENTS_BY_KEY for key in expectation.measurements
         ), expectation.key
-    # The statements quote the thresholds of advlib.claims, so a changed constant changes the text too.
+    # The statements quote the thresholds of advlib.verdicts.claims, so a changed constant changes the text too.
     statement = {expectation.key: expectation.statement for expectation in expectations.EXPECTATIONS}
     assert f"{claims.CLEAN_GOAL:.2f}" in statement["1a"]
     assert f"{claims.LARGE_EFFECT:.2f}" in statement["1b"]

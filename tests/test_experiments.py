@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from advlib import catalogue, experiments, measurements, registry, store
+from advlib.plan import catalogue, registry
+from advlib.results import measured, store
+from advlib.runs import experiments
 from tests.helpers import make_image_tree
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -82,7 +84,8 @@ def test_a_killed_run_resumes_at_the_right_epoch(environment):
     # Kill the process (SIGKILL, no clean-up) right after its first epoch's checkpoint is written.
     killer = (
         "import os, signal, sys\n"
-        "from advlib import training, experiments\n"
+        "from advlib.training import recipes as training\n"
+        "from advlib.runs import experiments\n"
         "original = training.save_checkpoint\n"
         "def save_then_die(model, directory, epochs_done, history):\n"
         "    original(model, directory, epochs_done, history)\n"
@@ -117,7 +120,7 @@ def test_reproduce_and_report_cover_every_row(environment):
         row = next(line for line in lines if measurement.description in line)
         if measurement.models == ("baseline",):
             assert row.split()[-1] != "missing"
-            assert float(row.split()[-1]) == pytest.approx(measurements.load_saved("test")[measurement.key]["value"], abs=5e-4)
+            assert float(row.split()[-1]) == pytest.approx(measured.load_saved("test")[measurement.key]["value"], abs=5e-4)
         else:
             assert row.endswith("missing")
     bad = _run_cli(["reproduce", "--only", "nonsense"], environment)
@@ -147,7 +150,7 @@ def test_same_seed_same_numbers_across_processes(tmp_path, environment):
 
 
 def test_a_warm_started_model_receives_the_trained_weights_it_continues(environment, monkeypatch):
-    from advlib import training
+    from advlib.training import recipes as training
 
     received = {}
     real_recipe = training.RECIPES["robust_fast_at"]
@@ -167,7 +170,7 @@ def test_a_warm_started_model_receives_the_trained_weights_it_continues(environm
 
 
 def test_a_defence_candidate_never_trains_on_its_holdout_and_watches_it_instead_of_the_test_set(environment, monkeypatch):
-    from advlib import training
+    from advlib.training import recipes as training
 
     received = {}
     real_recipe = training.RECIPES["robust_fast_at"]
@@ -196,7 +199,8 @@ def test_a_defence_candidate_never_trains_on_its_holdout_and_watches_it_instead_
 
 
 def test_views_are_built_on_the_same_weights(environment):
-    from advlib import evaluation, models
+    from advlib import models
+    from advlib.evaluation import metrics as evaluation
 
     baseline = experiments.load_or_train("baseline", "test")
     data = experiments.load_data("test")

@@ -10,8 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from advlib import catalogue, experiments, measurements, registry, reporting, store, text
-from advlib import statistics as stats
+from advlib.runs import summary as reporting
+from advlib.plan import catalogue, registry
+from advlib.results import measured, store
+from advlib.runs import experiments, measurements
+from advlib.verdicts import uncertainty as stats, wording as text
 from tests.helpers import make_image_tree, saved_entry
 
 
@@ -103,10 +106,10 @@ def test_welch_t_matches_a_hand_computation():
 
 def test_gap_outside_the_spread(results_folder):
     _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30, 0.31, 0.32]})
-    summary = stats.seed_summary(measurements.seed_values("test"))
+    summary = stats.seed_summary(measured.seed_values("test"))
     assert summary["random_at"]["fgsm"].values == (0.40, 0.41, 0.42)
     assert summary["baseline"]["fgsm"].count == 0 and summary["random_at"]["clean"].count == 0
-    verdict = stats.gap_versus_spread(measurements.seed_values("test"))
+    verdict = stats.gap_versus_spread(measured.seed_values("test"))
     assert verdict.difference == pytest.approx(0.10)
     assert verdict.spread == pytest.approx(0.01)
     assert verdict.larger_than_spread is True
@@ -124,24 +127,24 @@ def test_gap_inside_the_spread(results_folder):
         {"random_at": [0.30, 0.40, 0.50], "per_epoch_at": [0.36, 0.38, 0.40]},
         clean_values={name: [0.5, 0.5, 0.5] for name in registry.SEED_STUDY},
     )
-    verdict = stats.gap_versus_spread(measurements.seed_values("test"))
+    verdict = stats.gap_versus_spread(measured.seed_values("test"))
     assert verdict.difference == pytest.approx(0.02)
     assert verdict.spread == pytest.approx(0.10)
     assert verdict.larger_than_spread is False and verdict.verdict == "within"
     assert "the gap is within the spread between seeds" in reporting.format_seed_study("test")
-    clean = stats.gap_versus_spread(measurements.seed_values("test"), metric="clean")
+    clean = stats.gap_versus_spread(measured.seed_values("test"), metric="clean")
     assert clean.difference == 0.0 and clean.larger_than_spread is False
 
 
 def test_too_few_or_stale_seeds_give_no_verdict(results_folder):
     _write_seed_values(results_folder, {"random_at": [0.40, 0.41, 0.42], "per_epoch_at": [0.30]})
-    assert stats.gap_versus_spread(measurements.seed_values("test")).larger_than_spread is None
+    assert stats.gap_versus_spread(measured.seed_values("test")).larger_than_spread is None
     assert "needs at least two seeds of each (have 3 and 1)" in reporting.format_seed_study("test")
     # An entry measured on another config of the model is not current and does not count.
     saved = json.loads((results_folder / "measurements.json").read_text())
     saved["random_at_seed1.fgsm"]["models"]["random_at_seed1"] = "000000000000"
     (results_folder / "measurements.json").write_text(json.dumps(saved))
-    seed_values = measurements.seed_values("test")
+    seed_values = measured.seed_values("test")
     assert stats.seed_summary(seed_values)["random_at"]["fgsm"].values == (0.41, 0.42)
     with pytest.raises(ValueError, match="not in the seed study"):
         stats.gap_versus_spread(seed_values, first="final_student")
@@ -224,7 +227,9 @@ def test_every_strong_row_computes_and_saves(strong_measurements):
 
 
 def test_strong_rows_agree_with_direct_attacks(strong_measurements):
-    from advlib import attacks, evaluation, models, strong_attacks
+    from advlib import models
+    from advlib.attacks import iterative as strong_attacks, one_step as attacks
+    from advlib.evaluation import metrics as evaluation
 
     saved, data = strong_measurements
     profile = registry.get_profile("test")
@@ -264,8 +269,10 @@ def test_strong_rows_agree_with_direct_attacks(strong_measurements):
 
 
 def test_the_unchanged_metric_counts_whole_images_left_as_they_were(strong_measurements):
-    from advlib import attacks, evaluation, models
-    from advlib.registry import View
+    from advlib import models
+    from advlib.attacks import one_step as attacks
+    from advlib.evaluation import metrics as evaluation
+    from advlib.plan.registry import View
 
     _, data = strong_measurements
     profile = registry.get_profile("test")
@@ -284,16 +291,16 @@ def test_the_unchanged_metric_counts_whole_images_left_as_they_were(strong_measu
 
 
 def test_a_transfer_row_is_invalidated_when_the_surrogate_changes(strong_measurements, monkeypatch):
-    assert "baseline.transfer_pgd" in measurements.load_saved("test")
+    assert "baseline.transfer_pgd" in measured.load_saved("test")
     changed = dataclasses.replace(registry.MODELS["surrogate"], seed_offset=7)
     monkeypatch.setitem(registry.MODELS, "surrogate", changed)
-    current = measurements.load_saved("test")
+    current = measured.load_saved("test")
     assert "baseline.transfer_pgd" not in current and "dd_student_t1.transfer_pgd" not in current
     assert "baseline.pgd" in current and "surrogate.clean" not in current
 
 
 def test_the_report_names_the_data_its_saved_numbers_came_from(results_folder):
-    from advlib import data
+    from advlib.data import cifar10 as data
 
     _write_seed_values(results_folder, {"baseline": [0.2]})
     heading = reporting.format_report("test").splitlines()[0]

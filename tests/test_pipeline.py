@@ -1,4 +1,4 @@
-"""advlib.pipeline.reproduce, the function behind ``python -m advlib reproduce``: its steps and their order.
+"""advlib.runs.pipeline.reproduce, the function behind ``python -m advlib reproduce``: its steps and their order.
 
 Nothing is trained or measured: every step is replaced by a recorder, so these tests
 check what the pipeline asks for and when, in well under a second.
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from advlib import __main__, pipeline, registry
+from advlib import cli
+from advlib.plan import registry
+from advlib.runs import pipeline
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -22,7 +24,10 @@ def steps(monkeypatch):
     Models listed in ``steps.saved`` count as saved already; ``steps.stop_at`` names a
     model whose training is interrupted (KeyboardInterrupt, as a Ctrl-C would).
     """
-    from advlib import analyses, data, defence, experiments, measurements, reporting, store, studies, worst_case_studies
+    from advlib.runs import summary as reporting
+    from advlib.data import cifar10 as data
+    from advlib.results import store
+    from advlib.runs import analyses, defence, experiments, measurements, studies, worst_case_studies
 
     class Calls(list):
         pass
@@ -63,8 +68,10 @@ def test_the_whole_registry_each_model_measured_then_studies_then_defence(steps,
     assert done.models == tuple(names) and done.trained == tuple(name for name in names if name != "baseline")
     assert done.profile is registry.get_profile("test")
     out = capsys.readouterr().out
-    assert f"== model 1 of {len(names)}: baseline (saved); elapsed 0h00m00s, ETA unknown" in out
-    assert f"== model 2 of {len(names)}: random_at (training)" in out
+    lines = [line for line in out.splitlines() if line.startswith("== model")]
+    assert [line.split(";")[0] for line in lines[:2]] == [
+        f"== model 1 of {len(names)}: baseline (saved)", f"== model 2 of {len(names)}: random_at (training)"]
+    assert len(lines) == len(names) and all("elapsed" in line and "ETA" in line for line in lines)
     assert out.rstrip().endswith("REPORT")
 
 
@@ -115,23 +122,61 @@ def test_a_bad_profile_is_refused_before_anything_runs(steps):
 def test_the_command_line_calls_the_function(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(pipeline, "reproduce", lambda profile, only: calls.append((profile, only)))
-    assert __main__.main(["reproduce", "--profile", "test", "--only", "baseline", "random_at"]) == 0
+    assert cli.main(["reproduce", "--profile", "test", "--only", "baseline", "random_at"]) == 0
     monkeypatch.setenv("ADVLIB_PROFILE", "quick")
-    assert __main__.main(["reproduce"]) == 0
+    assert cli.main(["reproduce"]) == 0
     assert calls == [(registry.get_profile("test"), ["baseline", "random_at"]), (registry.get_profile("quick"), None)]
     # An unknown model is the parser's error (exit status 2), and nothing runs.
     with pytest.raises(SystemExit) as exit_info:
-        __main__.main(["reproduce", "--profile", "test", "--only", "nonsense"])
+        cli.main(["reproduce", "--profile", "test", "--only", "nonsense"])
     assert exit_info.value.code == 2 and "unknown model 'nonsense'; choose from: baseline" in capsys.readouterr().err
     assert len(calls) == 2
 
 
 def test_importing_the_pipeline_and_command_line_loads_no_tensorflow():
-    code = ("import sys, advlib.pipeline, advlib.__main__; "
+    code = ("import sys, advlib.runs.pipeline, advlib.__main__; "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, check=True)
     assert result.stdout.strip() == "[]"
 
 
-def test_format_seconds():
-    assert pipeline.format_seconds(3723.4) == "1h02m03s" and pipeline.format_seconds(59.6) == "0h01m00s"
+def _seconds(clock):
+    """Seconds of a tqdm clock time, ``"MM:SS"`` or ``"H:MM:SS"``."""
+    seconds = 0
+    for part in clock.split(":"):
+        seconds = 60 * seconds + int(part)
+    return seconds
+
+
+def test_the_eta_weights_each_model_by_its_training_cost(steps, monkeypatch, capsys):
+    import tqdm
+
+    from advlib.runs import experiments
+
+    # A clock on which training takes ten seconds per unit of a model's cost (its epochs'
+    # cost relative to the baseline) and nothing else takes any time.
+    now = [0.0]
+    monkeypatch.setattr(tqdm.std, "time", lambda: now[0])
+    record = experiments.load_or_train
+
+    def train_for_its_cost(name, profile, **kwargs):
+        record(name, profile, **kwargs)
+        if name not in steps.saved:
+            now[0] += 10 * registry.get_spec(name).cost
+
+    monkeypatch.setattr(experiments, "load_or_train", train_for_its_cost)
+    steps.saved = {"baseline"}
+    pipeline.reproduce("test", report=False)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("== model")]
+    names = list(registry.MODELS)
+    assert len(lines) == len(names)
+    costs = [0.0 if name in steps.saved else registry.get_spec(name).cost for name in names]
+    assert len(set(costs[1:])) > 2  # Models of different costs, or the test could not tell.
+    for index, line in enumerate(lines):
+        elapsed, eta = line.split("elapsed ")[1].split(", ETA ")
+        assert _seconds(elapsed) == pytest.approx(10 * sum(costs[:index]), abs=1), line
+        if sum(costs[:index]) == 0:
+            assert eta == "?", line  # Nothing trained yet: no rate to go by.
+        else:
+            # The ETA before each model: ten seconds per unit of cost still to train.
+            assert _seconds(eta) == pytest.approx(10 * sum(costs[index:]), abs=1), line

@@ -79,7 +79,7 @@ def test_accuracy_bars_without_report_has_no_marker():
 
 
 class FakeMeasurement:
-    """The fields of advlib.catalogue.Measurement that the row helpers read."""
+    """The fields of advlib.plan.catalogue.Measurement that the row helpers read."""
 
     def __init__(self, key, description, section="Table 1", report=None, models=None):
         self.key, self.description, self.section, self.report = key, description, section, report
@@ -142,7 +142,7 @@ def test_select_measurements_keeps_order_and_leaves_out_excluded_models():
 
 
 def test_catalogue_rows_for_chapter_8_leave_out_later_models():
-    from advlib import catalogue, registry
+    from advlib.plan import catalogue, registry
 
     later = set(registry.ROBUST_CANDIDATES) | set(registry.SEED_COPIES) | {"surrogate"}
     kept = defences.select_measurements(catalogue.MEASUREMENTS, ("clean", "fgsm"), exclude=later)

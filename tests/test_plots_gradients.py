@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from advlib.evaluation import GradientNorms  # noqa: E402
+from advlib.evaluation.metrics import GradientNorms  # noqa: E402
 from advlib.plots import gradients  # noqa: E402
 
 

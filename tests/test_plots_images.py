@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from advlib.data import CLASS_NAMES  # noqa: E402
+from advlib.data.cifar10 import CLASS_NAMES  # noqa: E402
 from advlib.plots import CORRECT_COLOR, INCORRECT_COLOR, images  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 

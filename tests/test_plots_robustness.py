@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
-from advlib import text
+from advlib.verdicts import wording as text
 from advlib.plots import COLORS  # noqa: E402
 from advlib.plots import robustness  # noqa: E402
 
@@ -115,14 +116,11 @@ def test_clean_vs_robust_draws_one_point_per_model_with_its_interval_and_the_goa
         robustness.clean_vs_robust({})
 
 
-def test_clean_vs_robust_labels_of_neighbouring_points_do_not_overlap():
-    import matplotlib.pyplot as plt
-
-    from advlib.plots import robustness
-
-    # Chapter 11's crowd: two candidates 0.012 apart in clean accuracy with long names, two
-    # models at almost the same point, and one point at the far left edge.
-    points = {
+# Chapter 11's crowds. Its models: two candidates 0.012 apart in clean accuracy with long
+# names, two models at almost the same point, and one point at the far left edge. Its
+# defence candidates: two 0.004 apart whose error bars overlap, beside three more.
+CROWDS = {
+    "models": {
         "robust_fast_at_long": (0.788, 0.567, (0.547, 0.586)),
         "robust_fast_at_restart": (0.800, 0.564, (0.545, 0.584)),
         "dd_student_t50 at T = 1": (0.790, 0.065, (0.056, 0.076)),
@@ -130,7 +128,22 @@ def test_clean_vs_robust_labels_of_neighbouring_points_do_not_overlap():
         "surrogate": (0.811, 0.076, (0.066, 0.087)),
         "robust_fast_at": (0.737, 0.550, (0.531, 0.570)),
         "far_right": (0.848, 0.066, (0.057, 0.076)),
-    }
+    },
+    "candidates": {
+        "defence_pgd2": (0.772, 0.452, (0.43, 0.47)),
+        "defence_pgd2_ema": (0.776, 0.455, (0.435, 0.475)),
+        "defence_pgd3": (0.760, 0.47, (0.45, 0.49)),
+        "defence_trades": (0.74, 0.48, (0.46, 0.50)),
+        "robust_fast_at_long": (0.788, 0.44, (0.42, 0.46)),
+        "final_student": (0.75, 0.12, (0.10, 0.14)),
+        "baseline": (0.809, 0.0, (0.0, 0.01)),
+    },
+}
+
+
+@pytest.mark.parametrize("crowd", CROWDS)
+def test_clean_vs_robust_labels_sit_near_their_points_and_cover_no_label_point_or_bar(crowd):
+    points = CROWDS[crowd]
     figure = robustness.clean_vs_robust(points, clean_goal=0.8, robust_goal=0.598)
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
@@ -141,8 +154,37 @@ def test_clean_vs_robust_labels_of_neighbouring_points_do_not_overlap():
         for second in boxes:
             if first < second:
                 assert not boxes[first].overlaps(boxes[second]), (first, second)
-    # Every label stays inside the axes, and so clear of the legend below them.
-    inside = axis.get_window_extent(renderer)
+    # Every label stays inside the axes (adjustText may leave one on the edge, to within a
+    # rounding error), and so clear of the legend below them.
+    inside = axis.get_window_extent(renderer).padded(0.5)
     for name, box in boxes.items():
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, name
+    # Each label sits near its own point (a gap of at most four label heights; a line joins
+    # the two from about one) and covers no point or error bar, its own included.
+    centres = {name: axis.transData.transform(point[:2]) for name, point in points.items()}
+    bars = [Bbox(axis.transData.transform([(clean, low), (clean, high)])) for clean, _, (low, high) in points.values()]
+    for name, box in boxes.items():
+        x, y = centres[name]
+        gap = np.hypot(max(box.x0 - x, 0, x - box.x1), max(box.y0 - y, 0, y - box.y1))
+        assert gap <= 4 * box.height, (name, gap / box.height)
+        assert not any(box.contains(*centre) for centre in centres.values()), name
+        assert not any(box.overlaps(bar) for bar in bars), name
     plt.close(figure)
+
+
+def test_clean_vs_robust_lays_out_the_labels_the_same_on_a_slow_machine(monkeypatch):
+    import adjustText
+
+    # adjustText's default stops after one second; a step limit gives a busy machine the
+    # same figure. The slow machine: a clock that jumps ten seconds at every look.
+    def layout():
+        figure = robustness.clean_vs_robust(CROWDS["candidates"])
+        figure.canvas.draw()
+        boxes = [tuple(text.get_window_extent().bounds) for text in figure.axes[0].texts]
+        plt.close(figure)
+        return boxes
+
+    fast = layout()
+    clock = iter(range(0, 10**6, 10))
+    monkeypatch.setattr(adjustText, "timer", lambda: next(clock))
+    assert layout() == fast

@@ -8,7 +8,9 @@ import pytest
 
 import re
 
-from advlib import experiments, registry, store
+from advlib.plan import registry
+from advlib.results import store
+from advlib.runs import experiments
 
 SHIPPED = sorted(store.PRETRAINED_DIR.glob("*/*.json"))
 SAVED_RESULTS = ("measurements.json", "studies.json")

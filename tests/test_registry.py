@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib import catalogue, registry
+from advlib.plan import catalogue, registry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 PINNED = REPOSITORY / "tests" / "data" / "pinned_identities.json"
@@ -30,7 +30,7 @@ def test_profile_selection(monkeypatch):
 
 def test_importing_the_registry_and_the_catalogue_loads_no_tensorflow():
     code = (
-        "import sys, advlib.registry, advlib.catalogue, advlib.store, advlib.reporting, advlib.expectations; "
+        "import sys, advlib.plan.registry, advlib.plan.catalogue, advlib.results.store, advlib.runs.summary, advlib.verdicts.expectations; "
         "print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY, check=True)
@@ -39,17 +39,18 @@ def test_importing_the_registry_and_the_catalogue_loads_no_tensorflow():
 
 def test_every_identity_is_pinned():
     """No refactoring may change a model's config hash or a study's key: shipped weights are found by them."""
-    from advlib import studies
+    from advlib.results.keys import study_key
+    from advlib.runs import studies
 
     pinned = json.loads(PINNED.read_text())
     for profile in registry.PROFILES:
         assert {name: registry.model_hash(name, profile) for name in registry.MODELS} == pinned[profile]["models"]
-        keys = {}
+        study_keys = {}
         for kind, views in (("sweep", registry.sweep_views()), ("audit", registry.audit_views())):
             for view in views:
                 parameters, involved = studies._prepare(kind, view, registry.get_profile(profile), studies.CHAPTER_OPTIONS[kind])
-                keys[f"{kind} {view.label}"] = studies._study_key(kind, view, registry.get_profile(profile), parameters, involved)[0]
-        from advlib import worst_case_studies
+                study_keys[f"{kind} {view.label}"] = study_key(kind, view, registry.get_profile(profile), parameters, involved)[0]
+        from advlib.runs import worst_case_studies
 
         for view in registry.audit_views():
             chosen = registry.get_profile(profile)
@@ -57,20 +58,20 @@ def test_every_identity_is_pinned():
                 ("worst_case", worst_case_studies.parameters(view, chosen, worst_case_studies.options_for(chosen))),
                 ("worst_case_reference", worst_case_studies.reference_parameters(view, chosen)),
             ):
-                keys[f"{kind} {view.label}"] = studies._study_key(kind, view, chosen, parameters, [view.name])[0]
-        from advlib import defence
+                study_keys[f"{kind} {view.label}"] = study_key(kind, view, chosen, parameters, [view.name])[0]
+        from advlib.runs import defence
 
         for name in registry.DEFENCE_CANDIDATES:
             view = registry.View(name)
-            keys[f"validation {name}"] = studies._study_key(
+            study_keys[f"validation {name}"] = study_key(
                 "validation", view, chosen, defence.validation_parameters(chosen), [name])[0]
             # Whichever candidate is chosen, its one test worst case is found by these keys.
             for kind, parameters in (
                 ("worst_case", worst_case_studies.parameters(view, chosen, worst_case_studies.options_for(chosen))),
                 ("worst_case_reference", worst_case_studies.reference_parameters(view, chosen)),
             ):
-                keys[f"{kind} {name}"] = studies._study_key(kind, view, chosen, parameters, [name])[0]
-        assert keys == pinned[profile]["studies"]
+                study_keys[f"{kind} {name}"] = study_key(kind, view, chosen, parameters, [name])[0]
+        assert study_keys == pinned[profile]["studies"]
 
 
 def test_config_hash_follows_every_setting_and_differs_between_models(monkeypatch):
@@ -190,7 +191,7 @@ def test_views_label_and_check_their_settings():
 
 
 def test_catalogue_rows_name_registered_attacks_and_models():
-    from advlib import attack_registry
+    from advlib.attacks import registry as attack_registry
 
     for measurement in catalogue.MEASUREMENTS:
         assert measurement.attack in attack_registry.ATTACKS
@@ -213,7 +214,7 @@ def _digest(obj):
 
 def test_every_shipped_number_is_pinned():
     """The shipped full-profile measurements and studies keep every value they had."""
-    from advlib import store
+    from advlib.results import store
 
     pinned = json.loads(PINNED.read_text())["shipped_full"]
     shipped = store.shipped_dir("full")

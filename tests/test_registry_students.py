@@ -1,13 +1,13 @@
 """What train-or-load hands to distillation for the registry's students: the right teacher, images and temperature.
 
-The distillation tests (tests/test_distillation.py) call :mod:`advlib.distillation`
-with a temperature they choose, so a :func:`advlib.experiments.load_or_train` that made
+The distillation tests (tests/test_distillation.py) call :mod:`advlib.training.distillation`
+with a temperature they choose, so a :func:`advlib.runs.experiments.load_or_train` that made
 a student's soft labels at another temperature (T = 1, or the teacher's own training
 temperature) would pass them and change the book's students silently. Here the
 teachers, the data and the training are stand-ins that record what they are given:
 no model is trained, and the test takes seconds.
 
-The expected temperatures are typed here, not read from :mod:`advlib.registry`, so that
+The expected temperatures are typed here, not read from :mod:`advlib.plan.registry`, so that
 a wrong registry entry is caught too. They are the recipes as the book describes them:
 
 * ``dd_student_t50`` (chapter 5, the report's Table 3): the T = 50 teacher's soft
@@ -21,7 +21,9 @@ a wrong registry entry is caught too. They are the recipes as the book describes
 import numpy as np
 import pytest
 
-from advlib import experiments, registry, store
+from advlib.plan import registry
+from advlib.results import store
+from advlib.runs import experiments
 
 # {student: (its teacher, the temperature of its soft labels and of its own training)}
 BOOK_STUDENTS = {
@@ -45,7 +47,7 @@ class Teacher:
 @pytest.fixture
 def recorded(tmp_path, monkeypatch):
     """Stand-ins for the teachers, the data, soft-label making and student training; returns what they received."""
-    from advlib import distillation
+    from advlib.training import distillation
 
     monkeypatch.setenv("ADVLIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setattr(store, "PRETRAINED_DIR", tmp_path / "pretrained")

@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from advlib import claims, reporting, scorecard
-from advlib.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
+from advlib.runs import summary as reporting
+from advlib.verdicts import claims, scorecard
+from advlib.verdicts.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
 from tests.helpers import saved_entry
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -113,7 +114,7 @@ def test_the_full_report_has_the_scorecard_after_the_measurements(results_folder
 
 def test_the_report_command_prints_the_shipped_scorecard_without_tensorflow():
     code = (
-        "import sys; from advlib import reporting; text = reporting.format_scorecard('full'); "
+        "import sys; from advlib.runs import summary; text = summary.format_scorecard('full'); "
         "assert 'Reproduction scorecard' in text and 'fgsm-drop' in text, text; "
         "assert not any(name.split('.')[0] in ('tensorflow', 'keras') for name in sys.modules), 'TensorFlow imported'"
     )

@@ -1,7 +1,7 @@
 """The reproduction scorecard on hand-made numbers: intervals, each verdict and its boundaries, bad input.
 
-The interval arithmetic lives in :mod:`advlib.statistics` and the claims in
-:mod:`advlib.claims`; their tests are here because the scorecard is what uses them.
+The interval arithmetic lives in :mod:`advlib.verdicts.uncertainty` and the claims in
+:mod:`advlib.verdicts.claims`; their tests are here because the scorecard is what uses them.
 
 No models and no files: every case below is built by hand for the behaviour it is named
 after, and the hand-computed numbers are written out in the comments.
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from advlib import claims, scorecard, statistics
-from advlib.claims import Rule
-from advlib.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
+from advlib.verdicts import claims, scorecard, uncertainty as statistics
+from advlib.verdicts.claims import Rule
+from advlib.verdicts.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 Z = 1.959963984540054
@@ -360,7 +360,7 @@ def test_claims_are_well_formed():
 
 
 def test_claims_read_known_measurement_keys():
-    from advlib.catalogue import MEASUREMENTS_BY_KEY  # pure data, no TensorFlow
+    from advlib.plan.catalogue import MEASUREMENTS_BY_KEY  # pure data, no TensorFlow
 
     for claim in claims.CLAIMS:
         for key in claim.keys:
@@ -468,7 +468,7 @@ def test_html_is_one_escaped_table():
 
 def test_the_module_imports_no_tensorflow():
     code = (
-        "import sys; from advlib import claims, scorecard, statistics; "
+        "import sys; from advlib.verdicts import claims, scorecard, uncertainty; "
         "scorecard.scorecard(seeds={'random_at': {'fgsm': [0.4, 0.5]}, 'per_epoch_at': {'fgsm': [0.3, 0.35]}}); "
         "assert not any(name.split('.')[0] in ('tensorflow', 'keras') for name in sys.modules), 'TensorFlow imported'"
     )
@@ -476,7 +476,7 @@ def test_the_module_imports_no_tensorflow():
 
 
 def _report_numbers_of_keys(claim):
-    from advlib import catalogue
+    from advlib.plan import catalogue
 
     numbers = []
     for key in claim.keys:
@@ -492,7 +492,7 @@ def test_each_claims_report_value_lists_the_reports_numbers_in_the_order_of_its_
     # "0.812 vs 0.858" beside "teacher vs student" put our student above its teacher.
     import re
 
-    from advlib import claims
+    from advlib.verdicts import claims
 
     checked = 0
     for claim in claims.CLAIMS:
@@ -506,7 +506,7 @@ def test_each_claims_report_value_lists_the_reports_numbers_in_the_order_of_its_
 
 
 def test_book_checks_are_the_claims_the_report_did_not_measure():
-    from advlib import claims
+    from advlib.verdicts import claims
 
     book_checks = {claim.claim_id for claim in claims.CLAIMS if claim.book_check}
     assert book_checks == {"order-seeds", "random-at-gain-seeds", "per-epoch-gain-seeds",
@@ -514,7 +514,7 @@ def test_book_checks_are_the_claims_the_report_did_not_measure():
 
 
 def test_chapter_1s_findings_are_report_claims_each_once_in_the_reports_order():
-    from advlib import claims
+    from advlib.verdicts import claims
 
     order = [claim.claim_id for claim in claims.CLAIMS]
     assert len(claims.FINDINGS) <= 15

@@ -3,7 +3,7 @@
 import importlib.util
 from pathlib import Path
 
-from advlib import claims, scorecard
+from advlib.verdicts import claims, scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("scorecard_page", ROOT / "tools" / "scorecard_page.py")

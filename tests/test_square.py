@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from advlib import square
+from advlib.attacks import square_search as square
 from tests.test_apgd import EPS, margin_case, predictions
 from tests.test_attacks import linear_softmax_model
 

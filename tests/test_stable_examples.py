@@ -63,7 +63,7 @@ def _labels_mostly_predicted(model, x, rng, *, wrong_first=0, wrong_share=0.2):
     """
     import numpy as np
 
-    from advlib import evaluation
+    from advlib.evaluation import metrics as evaluation
 
     predictions = evaluation.predict_probabilities(model, x).argmax(axis=1)
     labels = predictions.copy()
@@ -87,10 +87,11 @@ def namespace_for_chapters():
     import advlib.attacks
     import advlib.book
     import advlib.data
-    import advlib.distillation
-    import advlib.evaluation
+    import advlib.evaluation.metrics
     import advlib.models
-    from advlib import attacks, evaluation, models
+    import advlib.training.distillation
+    from advlib import attacks, models
+    from advlib.evaluation import metrics
     from advlib.plots import defences
 
     advlib.book.start(profile="test")  # seeds Python, NumPy and TensorFlow, as each chapter does
@@ -106,9 +107,9 @@ def namespace_for_chapters():
         x_test=x_test, y_test=_labels_mostly_predicted(baseline, x_test, rng, wrong_first=3),
     )
     y_test_student = _labels_mostly_predicted(student, x_test, rng)
-    labels_t1 = advlib.distillation.soft_labels(teacher, x_test, 1.0)
+    labels_t1 = advlib.training.distillation.soft_labels(teacher, x_test, 1.0)
     return {
-        "np": np, "tf": tf, "advlib": advlib, "attacks": attacks, "evaluation": evaluation, "models": models,
+        "np": np, "tf": tf, "advlib": advlib, "attacks": attacks, "metrics": metrics, "models": models,
         "defences": defences, "CLASS_NAMES": advlib.data.CLASS_NAMES, "profile": None,
         "data": data, "baseline": baseline, "eps": 0.01, "teacher": teacher,
         "student_t50": student, "student_logits": models.logits_model(student),
@@ -142,18 +143,18 @@ def check_choices(chosen, names):
     import numpy as np
 
     import advlib.book
-    import advlib.distillation
+    import advlib.training.distillation
 
     data, x_test, y_test = names["data"], names["x_test"], names["y_test"]
-    predict = advlib.evaluation.predict_probabilities
+    predict = advlib.evaluation.metrics.predict_probabilities
     flipped = chosen["ch3 first flipped image"]["index"]
-    x_adv = advlib.attacks.fgsm(names["baseline"], data.x_test[: flipped + 1], data.y_test[: flipped + 1], names["eps"])
+    x_adv = advlib.attacks.one_step.fgsm(names["baseline"], data.x_test[: flipped + 1], data.y_test[: flipped + 1], names["eps"])
     right = predict(names["baseline"], data.x_test[: flipped + 1]).argmax(axis=1) == data.y_test[: flipped + 1]
     wrong_after = predict(names["baseline"], x_adv).argmax(axis=1) != data.y_test[: flipped + 1]
     index = chosen["ch6 saturated test image"]["index"]
     leads = advlib.book.true_class_lead(predict(names["student_logits"], x_test[: index + 1]), y_test[: index + 1])
     subset, example = (chosen["ch5 typical soft label"][key] for key in ("subset", "example"))
-    labels = advlib.distillation.soft_labels(names["teacher"], data.x_train[subset], 50.0)
+    labels = advlib.training.distillation.soft_labels(names["teacher"], data.x_train[subset], 50.0)
     _, low, high = advlib.book.typical_soft_label(labels, data.y_train[subset])
     return {
         "ch3: the first image right before FGSM and wrong after, past misclassified ones":

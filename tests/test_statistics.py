@@ -1,4 +1,4 @@
-"""advlib.statistics against computations that do not go through SciPy's code paths.
+"""advlib.verdicts.uncertainty against computations that do not go through SciPy's code paths.
 
 The module takes its Wilson interval, Welch's t and t quantile from scipy.stats; these
 tests check them against closed forms and hand computations (tests/test_scorecard.py and
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from advlib import statistics
+from advlib.verdicts import uncertainty as statistics
 
 
 # --- Wilson interval ----------------------------------------------------------------------

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from advlib import registry, store
+from advlib.plan import registry
+from advlib.results import store
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from advlib import store
+from advlib.results import store
 
 fcntl = pytest.importorskip("fcntl", reason="the store's lock (a filelock.FileLock) is an fcntl.flock on POSIX only")
 

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from advlib import attacks, models, strong_attacks
+from advlib import models
+from advlib.attacks import iterative as strong_attacks, one_step as attacks
 from tests.test_attacks import closed_form_gradient, linear_softmax_model
 
 

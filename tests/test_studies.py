@@ -1,12 +1,20 @@
-"""Saved eps sweeps and masking audits (advlib.studies), on the tiny test profile."""
+"""Saved eps sweeps and masking audits (advlib.runs.studies), on the tiny test profile."""
 
 import functools
 
 import numpy as np
 import pytest
 
-from advlib import attacks, audit, catalogue, data, evaluation, experiments, models, registry, reporting, store, strong_attacks, studies, text
-from advlib.registry import View
+from advlib import models
+from advlib.attacks import iterative as strong_attacks, one_step as attacks
+from advlib.runs import summary as reporting
+from advlib.data import cifar10 as data
+from advlib.evaluation import audit, metrics as evaluation
+from advlib.plan import catalogue, registry
+from advlib.plan.registry import View
+from advlib.results import store
+from advlib.runs import experiments, studies
+from advlib.verdicts import wording as text
 
 # Two eps values keep the attacks cheap; 0 must give the clean accuracy.
 EPS_VALUES = (0.0, 4 / 255)
@@ -168,7 +176,7 @@ def test_format_studies_names_missing_studies_and_shows_saved_ones(environment, 
     # Now the heading names the data that study was computed on.
     assert report_text.splitlines()[0].endswith(f"data: {text.source_kind(data.describe_source())})")
     # A worst case shows once both it and its reference attacks are saved.
-    from advlib import worst_case_studies
+    from advlib.runs import worst_case_studies
 
     worst = worst_case_studies.worst_case_study(View("baseline"), "test")
     reference = worst_case_studies.reference_study(View("baseline"), "test")
@@ -202,7 +210,8 @@ def test_the_full_report_joins_measurements_studies_and_expectations(environment
 
 
 def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(environment, monkeypatch):
-    from advlib import worst_case, worst_case_studies
+    from advlib.evaluation import worst_case
+    from advlib.runs import worst_case_studies
 
     options = dict(steps=2, queries=5, target_classes=1, per_class=3)
     first = worst_case_studies.worst_case_study(View("baseline"), "test", **options)
@@ -219,7 +228,8 @@ def test_a_worst_case_study_is_computed_once_on_a_stratified_subset_then_loaded(
 
 
 def test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them(environment, monkeypatch):
-    from advlib import attack_registry, worst_case_studies
+    from advlib.attacks import registry as attack_registry
+    from advlib.runs import worst_case_studies
 
     options = dict(steps=2, queries=5, target_classes=1, per_class=3)
     run = attack_registry.run
@@ -255,7 +265,9 @@ def test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them(e
 
 
 def test_the_reference_attacks_run_on_the_worst_case_images_and_match_a_direct_run(environment, monkeypatch):
-    from advlib import attack_registry, evaluation, experiments, worst_case_studies
+    from advlib.attacks import registry as attack_registry
+    from advlib.evaluation import metrics as evaluation
+    from advlib.runs import experiments, worst_case_studies
 
     view = View("final_student", noise=registry.DEFAULT_NOISE)
     found = worst_case_studies.reference_study(view, "test", per_class=2)
@@ -287,3 +299,30 @@ def test_report_fgsm_finds_the_report_number_of_each_view_and_none_where_it_give
     assert catalogue.report_fgsm(View("final_student", noise=registry.DEFAULT_NOISE)) == catalogue.report_value("final_student_noise.fgsm")
     assert catalogue.report_fgsm(View("final_student")) == catalogue.report_value("final_student.fgsm")
     assert catalogue.report_fgsm(View("robust_fast_at")) is None
+
+
+def _share_done(line):
+    """The percentage at the start of a progress line's meter (after its first "; ")."""
+    return int(line.split("; ", 1)[1].split("%")[0])
+
+
+def test_run_all_prints_a_line_per_study_with_the_share_already_done(monkeypatch, capsys):
+    # The studies are replaced by recorders: only the loop and its progress lines run.
+    monkeypatch.setattr(studies, "audit_model", lambda view, profile: ("audit", view.label))
+    monkeypatch.setattr(studies, "eps_sweep", lambda view, profile: ("sweep", view.label))
+    found = studies.run_all("test")
+    expected = [("audit", view.label) for view in registry.audit_views()]
+    expected += [("sweep", view.label) for view in registry.sweep_views()]
+    assert [study for kind in ("audit", "sweep") for study in found[kind].values()] == expected
+    lines = capsys.readouterr().out.splitlines()
+    count = len(expected)
+    assert len(lines) == count + 1
+    assert [line.split(";")[0] for line in lines[:-1]] == [
+        f"== study {index} of {count}: {kind} of {label}" for index, (kind, label) in enumerate(expected, start=1)]
+    assert all("elapsed" in line and "ETA" in line for line in lines[:-1])
+    # Each line shows the share of the studies finished before it starts.
+    for index, line in enumerate(lines[:-1]):
+        assert abs(_share_done(line) - 100 * index / count) <= 0.5, line
+    assert lines[-1].startswith(f"== {count} studies done in ")
+    studies.run_all("test", verbose=False)
+    assert capsys.readouterr().out == ""

@@ -14,7 +14,7 @@ Two definitions with the same value must have different meanings, declared in
 :data:`MEANINGS` (one line each, saying what the number decides), or one of them must
 import the other; a float that is no bar at all (a method's parameter) is declared in
 :data:`NOT_BARS`. Both tables must stay minimal: an entry whose value no longer collides
-is stale. Every threshold of a verdict lives in :mod:`advlib.claims`; the other
+is stale. Every threshold of a verdict lives in :mod:`advlib.verdicts.claims`; the other
 verdict-side modules (:data:`IMPORTERS`) define none, not even as a parameter's default
 (a typed number other than 0 and 1).
 
@@ -37,34 +37,34 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-HOME = "advlib/claims.py"
+HOME = "advlib/verdicts/claims.py"
 # Modules on the verdict side that must import their thresholds from HOME.
-IMPORTERS = ("advlib/expectations.py", "advlib/text.py", "advlib/scorecard.py", "advlib/defence.py")
+IMPORTERS = ("advlib/verdicts/expectations.py", "advlib/verdicts/wording.py", "advlib/verdicts/scorecard.py", "advlib/runs/defence.py")
 BAR_WORDS = re.compile(r"TOLERANCE|THRESHOLD|MINIMUM|MAXIMUM|GOAL|FLOOR|CEILING|SLACK|EFFECT|FACTOR|SHARE|LIMIT")
 
 # Floats that share a threshold's value but are no bar: nothing is compared with them.
 NOT_BARS = {
     ("advlib/models.py", "BATCH_NORM_MOMENTUM"): "a batch-norm layer's moving-average momentum",
-    ("advlib/apgd.py", "CHECKPOINT_SHRINK"): "APGD's checkpoint schedule (a fraction of the steps)",
+    ("advlib/attacks/auto_pgd.py", "CHECKPOINT_SHRINK"): "APGD's checkpoint schedule (a fraction of the steps)",
 }
 # Thresholds that share a value with another one and decide something else; each line
 # says what its number decides. A second definition with the same meaning must import
 # the first instead of getting a line here.
 MEANINGS = {
-    ("advlib/claims.py", "ALMOST_NONE"):
+    ("advlib/verdicts/claims.py", "ALMOST_NONE"):
         "claim low-t-zero-gradients: a share of zero gradients below it reverses 'many'",
-    ("advlib/claims.py", "ADVERSARIAL_GAIN_MINIMUM"):
+    ("advlib/verdicts/claims.py", "ADVERSARIAL_GAIN_MINIMUM"):
         "expectations 2a/2b: the least FGSM gain adversarial training must buy",
-    ("advlib/claims.py", "RANDOM_SIGN_TOLERANCE"):
+    ("advlib/verdicts/claims.py", "RANDOM_SIGN_TOLERANCE"):
         "expectation 1c: how far random signs may move the baseline's clean accuracy",
-    ("advlib/claims.py", "CROSS_SET_TOLERANCE"):
+    ("advlib/verdicts/claims.py", "CROSS_SET_TOLERANCE"):
         "expectation 3b: how far apart two students sharing weights may score on one set",
-    ("advlib/audit.py", "DEFAULT_ONE_STEP_TOLERANCE"):
+    ("advlib/evaluation/audit.py", "DEFAULT_ONE_STEP_TOLERANCE"):
         "audit flag (b): how far FGSM may beat PGD before one step counts as stronger",
-    ("advlib/audit.py", "DEFAULT_TRANSFER_TOLERANCE"):
+    ("advlib/evaluation/audit.py", "DEFAULT_TRANSFER_TOLERANCE"):
         "audit flag (c) and the worst case's black-box symptom: how far an attack without "
         "the model's gradient may beat the gradient attacks",
-    ("advlib/audit.py", "DEFAULT_EOT_TOLERANCE"):
+    ("advlib/evaluation/audit.py", "DEFAULT_EOT_TOLERANCE"):
         "audit flag (e): how far EOT-PGD may beat PGD before randomness counts as hiding",
 }
 # What must be found, so that the scan cannot pass by reading nothing.
@@ -73,7 +73,7 @@ KNOWN = {
     (HOME, "SIMILAR_TOLERANCE"): 0.03,
     (HOME, "CLEAN_GOAL"): 0.8,
     (HOME, "LARGE_EFFECT"): 0.3,
-    ("advlib/audit.py", "DEFAULT_ACCURACY_FLOOR"): 0.1,
+    ("advlib/evaluation/audit.py", "DEFAULT_ACCURACY_FLOOR"): 0.1,
 }
 
 
@@ -201,9 +201,10 @@ def test_the_verdict_modules_import_their_thresholds_from_the_claims():
     # A default argument is a home too (text.closeness once judged "about the same" by its own 0.01).
     defined_there += [f"{path}:{default}" for path in IMPORTERS for default in literal_defaults(sources[path])]
     assert not defined_there, f"thresholds defined outside {HOME}: {defined_there}"
-    from advlib import claims, expectations, worst_case, audit
+    from advlib.evaluation import audit, worst_case
+    from advlib.verdicts import claims, expectations
 
-    # The names chapters and advlib.defence read from advlib.expectations are the claims' own.
+    # The names chapters and advlib.runs.defence read from advlib.verdicts.expectations are the claims' own.
     assert expectations.CLEAN_GOAL is claims.CLEAN_GOAL
     assert expectations.FEW_POINTS is claims.SIMILAR_TOLERANCE
     assert expectations.TRAINING_HOURS_GOAL is claims.TRAINING_HOURS_GOAL
@@ -326,7 +327,7 @@ def test_the_chapters_are_found():
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[path.stem for path in CHAPTERS])
 def test_no_chapter_types_a_threshold_into_its_code(notebook):
     found = typed_thresholds(json.loads(notebook.read_text())["cells"], notebook.name)
-    assert not found, "read these from advlib.claims instead:\n" + "\n".join(found)
+    assert not found, "read these from advlib.verdicts.claims instead:\n" + "\n".join(found)
 
 
 def _cells(*sources, tags=()):

@@ -4,7 +4,9 @@ import numpy as np
 import tensorflow as tf
 import pytest
 
-from advlib import attacks, distillation, models, training
+from advlib import models
+from advlib.attacks import one_step as attacks
+from advlib.training import distillation, recipes as training
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from advlib import models, training
+from advlib import models
+from advlib.training import recipes as training
 
 CONFIG = training.TrainingConfig(epochs=2, batch_size=16, warmup_epochs=1, seed=3)
 

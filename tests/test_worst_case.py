@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from advlib import data, statistics, worst_case
+from advlib.data import cifar10 as data
+from advlib.evaluation import worst_case
+from advlib.verdicts import uncertainty as statistics
 
 
 def _two_class_model(weights, bias):
@@ -39,7 +41,7 @@ def _breakable(x, y, weights, bias, eps):
 
 def _broken_by_random_signs(model, x, y, correct, eps):
     """The images random signs (seed 0) break, made here independently of the suite."""
-    from advlib import attacks
+    from advlib.attacks import one_step as attacks
 
     broken = np.zeros(len(x), dtype=bool)
     broken[correct] = model.predict(attacks.random_sign(x[correct], eps, seed=0), verbose=0).argmax(1) != y[correct]
@@ -76,7 +78,7 @@ def test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form(linear)
 
 
 def test_a_cascade_attack_runs_only_on_the_images_every_earlier_attack_missed(linear, monkeypatch):
-    from advlib import attack_registry
+    from advlib.attacks import registry as attack_registry
 
     model, x, y, weights, bias = linear
     eps = 0.02
@@ -163,7 +165,7 @@ def test_bad_suites_are_refused(linear):
 
 
 def test_an_interrupted_evaluation_resumes_after_its_last_finished_attack(linear, monkeypatch):
-    from advlib import attack_registry
+    from advlib.attacks import registry as attack_registry
 
     model, x, y, weights, bias = linear
     eps = 0.02
@@ -193,3 +195,26 @@ def test_an_interrupted_evaluation_resumes_after_its_last_finished_attack(linear
     # A mask from another evaluation (another number of images) is refused, not mixed in.
     with pytest.raises(ValueError, match="shape"):
         worst_case.evaluate(model, x, y, eps, suite=suite, every_image=("random",), finished={"random": kept["random"][:10]})
+
+
+def test_run_all_prints_a_line_per_view_with_the_share_already_done(monkeypatch, capsys):
+    from advlib.plan import registry
+    from advlib.runs import worst_case_studies
+
+    # The studies are replaced by recorders: only the loop and its progress lines run.
+    monkeypatch.setattr(worst_case_studies, "worst_case_study", lambda view, profile: ("worst case", view.label))
+    monkeypatch.setattr(worst_case_studies, "reference_study", lambda view, profile: ("reference", view.label))
+    found = worst_case_studies.run_all("test")
+    labels = [view.label for view in registry.audit_views()]
+    assert found == {label: (("worst case", label), ("reference", label)) for label in labels}
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(";")[0] for line in lines] == [
+        f"== worst case {index} of {len(labels)}: {label}" for index, label in enumerate(labels, start=1)]
+    # Each line ends in the meter: the share of the views finished before it starts, the time
+    # elapsed and the time left.
+    for index, line in enumerate(lines):
+        meter = line.split("; ", 1)[1]
+        assert abs(int(meter.split("%")[0]) - 100 * index / len(labels)) <= 0.5, line
+        assert "elapsed" in meter and "ETA" in meter, line
+    worst_case_studies.run_all("test", verbose=False)
+    assert capsys.readouterr().out == ""

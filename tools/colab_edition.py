@@ -67,7 +67,7 @@ PROFILE_ID = "colab-profile"
 SETUP_ID = "colab-setup"
 
 # Both profiles load models shipped with advlib (advlib/pretrained/<profile>): neither trains
-# one in Colab. The quick line's image counts are advlib.registry.PROFILES["quick"]'s (tested).
+# one in Colab. The quick line's image counts are advlib.plan.registry.PROFILES["quick"]'s (tested).
 PROFILE_TEMPLATE = '''\
 # @title Profile: how much work a run does
 # @markdown `full` (the default) loads the book's models, shipped with advlib, and reproduces the numbers in the text.

@@ -57,7 +57,7 @@ CHECKS: dict[tuple[str, int], Check] = {
     ("01_introduction", 1): Check(
         ("train_images",),
         "Store the number of training images in `train_images`.",
-        'assert train_images == 10 * advlib.registry.PROFILES["quick"].per_class[0], '
+        'assert train_images == 10 * advlib.plan.registry.PROFILES["quick"].per_class[0], '
         '"train_images should be the number of training images of the quick profile"',
     ),
     ("01_introduction", 3): _self_check(
@@ -72,8 +72,8 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert np.shape(predictions) == np.shape(data.y_test), \"one predicted class per test image\"\n"
         "# Every test image is in exactly one class: the per-class hits add up to the overall accuracy.\n"
         "assert abs(np.mean(np.asarray(predictions) == data.y_test)\n"
-        "           - advlib.evaluation.accuracy(baseline, data.x_test, data.y_test)) < 0.005",
-        "reference = advlib.evaluation.predict_probabilities(baseline, data.x_test).argmax(axis=1)\n"
+        "           - advlib.evaluation.metrics.accuracy(baseline, data.x_test, data.y_test)) < 0.005",
+        "reference = advlib.evaluation.metrics.predict_probabilities(baseline, data.x_test).argmax(axis=1)\n"
         "assert np.mean(np.asarray(predictions) == reference) > 0.999, \"the baseline's predicted classes\"",
     ),
     ("02_data_and_baseline", 5): _self_check(
@@ -90,7 +90,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "assert x_helped.min() >= 0.0 and x_helped.max() <= 1.0, \"clip the images to [0, 1]\"\n"
         "assert np.abs(x_helped - x_some).max() <= eps + 1e-6, \"each pixel moves by at most eps\"",
         "# x - eps * sign(gradient) is 2x minus FGSM's unclipped x + eps * sign(gradient).\n"
-        "along = advlib.attacks.fgsm(baseline, x_some, y_some, eps, clip=None)\n"
+        "along = advlib.attacks.one_step.fgsm(baseline, x_some, y_some, eps, clip=None)\n"
         "against = np.clip(2.0 * x_some - along, 0.0, 1.0)\n"
         "assert np.mean(np.isclose(np.asarray(x_helped), against, atol=1e-6)) > 0.99, \"step against the sign of the gradient\"",
     ),
@@ -116,14 +116,14 @@ CHECKS: dict[tuple[str, int], Check] = {
     ("03_fgsm", 4): _self_check(
         "fgsm", "my_fgsm", "my_fgsm(model, x, y, eps)",
         "x_first, y_first = data.x_test[:128], data.y_test[:128]\n"
-        "reference = advlib.attacks.fgsm(baseline, x_first, y_first, eps)\n"
+        "reference = advlib.attacks.one_step.fgsm(baseline, x_first, y_first, eps)\n"
         "assert np.mean(np.isclose(np.asarray(my_fgsm(baseline, x_first, y_first, eps)), reference, atol=1e-6)) > 0.999",
     ),
     ("04_adversarial_training", 1): Check(
         ("transfer", "own"),
         "Store the accuracy on the baseline's FGSM images in `transfer` and on its own in `own`.",
         "assert 0.0 <= transfer <= 1.0 and 0.0 <= own <= 1.0, \"accuracies are shares of the test images\"",
-        "evaluate = advlib.evaluation.perturbed_accuracy\n"
+        "evaluate = advlib.evaluation.metrics.perturbed_accuracy\n"
         "assert abs(own - evaluate(models[\"random_at\"], x_test, y_test, eps=profile.eps)) < 1e-9, \"random_at on its own FGSM images\"\n"
         "assert abs(transfer - evaluate(models[\"random_at\"], x_test, y_test, eps=profile.eps,\n"
         "                               attack_model=models[\"baseline\"])) < 1e-9, \"random_at on the baseline's FGSM images\"",
@@ -143,7 +143,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "Leave the soft labels of the last temperature, T = 500, in `labels`.",
         "assert np.shape(labels) == (len(x_subset), 10)\n"
         "assert np.allclose(np.sum(labels, axis=1), 1.0, atol=1e-4), \"soft labels are probabilities\"",
-        "reference = advlib.distillation.soft_labels(teacher, x_subset, 500.0)\n"
+        "reference = advlib.training.distillation.soft_labels(teacher, x_subset, 500.0)\n"
         "assert np.allclose(labels, reference, rtol=1e-4, atol=1e-6), \"the teacher's soft labels at T = 500\"",
     ),
     ("05_defensive_distillation", 5): _self_check(
@@ -155,14 +155,14 @@ CHECKS: dict[tuple[str, int], Check] = {
         "gradient_at_temperature", "my_gradient_at", "my_gradient_at(logits_model, x, y, T)",
         "x_first, y_first = x_sample[:64], y_sample[:64]\n"
         "for T in (1.0, 50.0):\n"
-        "    reference = advlib.attacks.input_gradient_function(student_t50, temperature=T)(\n"
+        "    reference = advlib.attacks.one_step.input_gradient_function(student_t50, temperature=T)(\n"
         "        tf.constant(x_first), tf.one_hot(y_first, 10))[0].numpy()\n"
         "    mine = np.asarray(my_gradient_at(student_logits, x_first, y_first, T))\n"
         "    assert np.allclose(mine, reference, rtol=1e-3, atol=1e-6 * np.abs(reference).max()), f\"T = {T:g}\"",
     ),
     ("07_variant", 4): _self_check(
         "soft_labels", "heated_soft_labels", "heated_soft_labels(logits, T)",
-        "reference = advlib.distillation.soft_labels(teacher, x_sample, 4.0)\n"
+        "reference = advlib.training.distillation.soft_labels(teacher, x_sample, 4.0)\n"
         "assert np.allclose(np.asarray(heated_soft_labels(teacher_logits, 4.0)), reference, rtol=1e-5, atol=1e-6)",
     ),
     ("08_final_model", 1): Check(
@@ -175,7 +175,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "eot_gradient", "my_eot_gradient", "my_eot_gradient(model, x, y, samples)",
         "# Without noise every draw is the same: the average of three draws is the plain gradient.\n"
         "x_first, y_first = np.asarray(x_check)[:32], np.asarray(y_check)[:32]\n"
-        "gradient_of = advlib.attacks.input_gradient_function(final_student)\n"
+        "gradient_of = advlib.attacks.one_step.input_gradient_function(final_student)\n"
         "reference = gradient_of(tf.constant(x_first), tf.one_hot(y_first, 10))[0].numpy()\n"
         "mine = np.asarray(my_eot_gradient(final_student, x_first, y_first, 3))\n"
         "assert np.allclose(mine, reference, rtol=1e-3, atol=1e-6 * np.abs(reference).max()), \"the mean of the draws\"",
@@ -190,7 +190,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "dlr_loss", "dlr_from_scratch", "dlr_from_scratch(y_onehot, logits)",
         "logits_check = models.logits_model(student_t1)(x_check, training=False).numpy()\n"
         "onehot_check = np.eye(10, dtype=np.float32)[y_check]\n"
-        "reference = advlib.apgd.dlr_loss(tf.constant(onehot_check), tf.constant(logits_check)).numpy()\n"
+        "reference = advlib.attacks.auto_pgd.dlr_loss(tf.constant(onehot_check), tf.constant(logits_check)).numpy()\n"
         "assert np.allclose(np.asarray(dlr_from_scratch(onehot_check, logits_check)), reference, atol=1e-5)",
     ),
     ("11_defence_search", 4): _self_check(
@@ -198,7 +198,7 @@ CHECKS: dict[tuple[str, int], Check] = {
         "as_results = {name: worst_case.WorstCase(size=1, clean_accuracy=clean, robust_accuracy=robust_accuracy)\n"
         "              for name, (clean, robust_accuracy) in held_out.items()}\n"
         "for goal in (expectations.CLEAN_GOAL, 0.0, 1.0):\n"
-        "    assert choose_from_scratch(held_out, goal) == advlib.defence.choose(as_results, goal)[0], goal",
+        "    assert choose_from_scratch(held_out, goal) == advlib.runs.defence.choose(as_results, goal)[0], goal",
     ),
     ("12_error_bars", 3): Check(
         ("bootstrap", "correct"),

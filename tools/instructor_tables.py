@@ -26,7 +26,7 @@ PROFILES = ("full", "quick")
 
 def book_models():
     """Every model of the registry: the chapters use them all, the defence candidates included."""
-    from advlib import registry
+    from advlib.plan import registry
 
     return list(registry.MODELS)
 
@@ -34,7 +34,7 @@ def book_models():
 def training_hours(profile):
     """``(hours, machines)``: training time summed over the shipped records of every registry
     model on ``profile``, and the set of ``(cpu cores, GPU count)`` they were trained on."""
-    from advlib import store
+    from advlib.results import store
 
     seconds, machines = 0.0, set()
     for name in book_models():
@@ -106,7 +106,7 @@ def _machines_phrase(machines):
 
 
 def current():
-    from advlib import registry
+    from advlib.plan import registry
 
     times = json.loads(TIMES.read_text())
     results = {profile: training_hours(profile) for profile in PROFILES}

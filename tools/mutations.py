@@ -23,7 +23,7 @@ Example of an entry to append for an upper-half module:
 
     dict(
         id="store-merge-drops-keys",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original="merged.update(new)",
         replacement="merged = dict(new)",
         description="a save replaces the entries other processes wrote instead of merging",
@@ -32,10 +32,10 @@ Example of an entry to append for an upper-half module:
 """
 
 MUTATIONS = [
-    # ------------------------------------------------------------------ advlib/attacks.py
+    # ------------------------------------------------------------------ advlib/attacks/one_step.py
     dict(
         id="attacks-fgsm-descends",
-        file="advlib/attacks.py",
+        file="advlib/attacks/one_step.py",
         original="x_adv[start : start + batch_size] = x_batch + eps * np.sign(gradient.numpy())",
         replacement="x_adv[start : start + batch_size] = x_batch - eps * np.sign(gradient.numpy())",
         description="FGSM steps against the gradient (descends the loss)",
@@ -43,7 +43,7 @@ MUTATIONS = [
     ),
     dict(
         id="attacks-fgsm-no-clip",
-        file="advlib/attacks.py",
+        file="advlib/attacks/one_step.py",
         original=(
             "        # Re-clip: the step can push a pixel that was already at 0 or 1 out of range.\n"
             "        np.clip(x_adv, clip[0], clip[1], out=x_adv)"
@@ -54,7 +54,7 @@ MUTATIONS = [
     ),
     dict(
         id="attacks-probability-clip-constant",
-        file="advlib/attacks.py",
+        file="advlib/attacks/one_step.py",
         original="PROBABILITY_EPSILON = 1e-7",
         replacement="PROBABILITY_EPSILON = 1e-9",
         description="probability clip constant 1e-9 instead of Keras's 1e-7 (no clip at the top in float32)",
@@ -65,7 +65,7 @@ MUTATIONS = [
     ),
     dict(
         id="attacks-gradient-cache-ignores-temperature",
-        file="advlib/attacks.py",
+        file="advlib/attacks/one_step.py",
         original="key = (None if temperature is None else float(temperature), bool(from_logits))",
         replacement="key = (None, bool(from_logits))",
         description="the compiled-gradient cache ignores the temperature (an attack at T reuses T=1's function)",
@@ -73,16 +73,16 @@ MUTATIONS = [
     ),
     dict(
         id="attacks-random-sign-one-sided",
-        file="advlib/attacks.py",
+        file="advlib/attacks/one_step.py",
         original="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8) * 2 - 1",
         replacement="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8)",
         description="random-sign control draws R in {0, 1} instead of {-1, +1}",
         tests=["tests/test_attacks.py::test_random_sign_is_plus_or_minus_eps_and_seeded"],
     ),
-    # ------------------------------------------------------------------ advlib/strong_attacks.py
+    # ------------------------------------------------------------------ advlib/attacks/iterative.py
     dict(
         id="pgd-no-projection",
-        file="advlib/strong_attacks.py",
+        file="advlib/attacks/iterative.py",
         original="np.clip(x_adv_batch, low, high, out=x_adv_batch)",
         replacement="pass  # mutant: no projection onto the eps-ball",
         description="PGD without the projection onto the L-inf ball around x",
@@ -90,7 +90,7 @@ MUTATIONS = [
     ),
     dict(
         id="pgd-step-size-factor",
-        file="advlib/strong_attacks.py",
+        file="advlib/attacks/iterative.py",
         original="DEFAULT_STEP_SIZE_FACTOR = 2.5",
         replacement="DEFAULT_STEP_SIZE_FACTOR = 1.0",
         description="default PGD step size eps / steps instead of 2.5 * eps / steps (cannot cross the ball)",
@@ -98,7 +98,7 @@ MUTATIONS = [
     ),
     dict(
         id="eot-uses-last-sample",
-        file="advlib/strong_attacks.py",
+        file="advlib/attacks/iterative.py",
         original="total = gradient.numpy() if total is None else total + gradient.numpy()",
         replacement="total = gradient.numpy()",
         description="EOT keeps only the last draw's gradient instead of the sum over draws",
@@ -106,7 +106,7 @@ MUTATIONS = [
     ),
     dict(
         id="margin-loss-reversed",
-        file="advlib/strong_attacks.py",
+        file="advlib/attacks/iterative.py",
         original="return best_other_logit - true_logit",
         replacement="return true_logit - best_other_logit",
         description="Carlini-Wagner margin with the wrong sign (the attack helps the true class)",
@@ -117,16 +117,16 @@ MUTATIONS = [
     ),
     dict(
         id="transfer-attacks-the-target",
-        file="advlib/strong_attacks.py",
+        file="advlib/attacks/iterative.py",
         original="return attack(source_model, x, y, eps, **attack_arguments)",
         replacement="return attack(target_model, x, y, eps, **attack_arguments)",
         description="a transfer attack takes the target's gradients instead of the surrogate's",
         tests=["tests/test_strong_attacks.py::test_transfer_returns_the_surrogates_adversarial_examples"],
     ),
-    # ------------------------------------------------------------------ advlib/evaluation.py
+    # ------------------------------------------------------------------ advlib/evaluation/metrics.py
     dict(
         id="perturbed-accuracy-scores-attack-model",
-        file="advlib/evaluation.py",
+        file="advlib/evaluation/metrics.py",
         original="return accuracy(model, x_adv, y)",
         replacement="return accuracy(source, x_adv, y)",
         description="perturbed_accuracy scores the attack model instead of the target",
@@ -134,7 +134,7 @@ MUTATIONS = [
     ),
     dict(
         id="perturbed-accuracy-ignores-attack-model",
-        file="advlib/evaluation.py",
+        file="advlib/evaluation/metrics.py",
         original="source = model if attack_model is None else attack_model",
         replacement="source = model",
         description="perturbed_accuracy always attacks with the target's own gradients",
@@ -142,16 +142,16 @@ MUTATIONS = [
     ),
     dict(
         id="imitation-teacher-from-student",
-        file="advlib/evaluation.py",
+        file="advlib/evaluation/metrics.py",
         original='"teacher_accuracy": float(np.mean(teacher_classes == labels)),',
         replacement='"teacher_accuracy": float(np.mean(student_classes == labels)),',
         description="imitation computes the teacher's accuracy from the student's classes",
         tests=["tests/test_evaluation.py::test_imitation_scores_each_model_by_its_own_classes"],
     ),
-    # ------------------------------------------------------------------ advlib/distillation.py
+    # ------------------------------------------------------------------ advlib/training/distillation.py
     dict(
         id="soft-labels-at-t1",
-        file="advlib/distillation.py",
+        file="advlib/training/distillation.py",
         original="hot_teacher = models.with_temperature(teacher, temperature)",
         replacement="hot_teacher = models.with_temperature(teacher, 1.0)",
         description="soft labels made at T = 1 whatever temperature is asked for",
@@ -159,7 +159,7 @@ MUTATIONS = [
     ),
     dict(
         id="soft-labels-at-teachers-own-temperature",
-        file="advlib/distillation.py",
+        file="advlib/training/distillation.py",
         original="hot_teacher = models.with_temperature(teacher, temperature)",
         replacement="hot_teacher = teacher",
         description="soft labels made at the teacher's own temperature instead of the one asked for",
@@ -167,7 +167,7 @@ MUTATIONS = [
     ),
     dict(
         id="student-trains-at-t1",
-        file="advlib/distillation.py",
+        file="advlib/training/distillation.py",
         original="model = models.build_cnn(temperature=temperature, seed=config.seed)",
         replacement="model = models.build_cnn(temperature=1.0, seed=config.seed)",
         description="the student is built and trained at T = 1 instead of the distillation temperature",
@@ -175,16 +175,16 @@ MUTATIONS = [
     ),
     dict(
         id="student-trains-on-hard-labels",
-        file="advlib/distillation.py",
+        file="advlib/training/distillation.py",
         original="lambda epoch, model: (x, labels)",
         replacement="lambda epoch, model: (x, np.eye(10, dtype=np.float32)[labels.argmax(axis=1)])",
         description="the student trains on the arg-max of the soft labels (one-hot) instead of the soft labels",
         tests=["tests/test_distillation.py::test_student_is_built_and_trained_at_the_asked_temperature_on_the_given_labels"],
     ),
-    # ------------------------------------------------------------------ advlib/audit.py
+    # ------------------------------------------------------------------ advlib/evaluation/audit.py
     dict(
         id="audit-zero-gradients-reversed",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="zero_fraction > zero_gradient_threshold,",
         replacement="zero_fraction < zero_gradient_threshold,",
         description="audit flag (a) zero_gradients with its comparison reversed",
@@ -195,7 +195,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-one-step-reversed",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="fgsm_accuracy < pgd_accuracy - one_step_tolerance,",
         replacement="fgsm_accuracy > pgd_accuracy - one_step_tolerance,",
         description="audit flag (b) one_step_beats_iterated with its comparison reversed",
@@ -206,7 +206,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-transfer-reversed",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="transfer_accuracy < white_box_accuracy - transfer_tolerance,",
         replacement="transfer_accuracy > white_box_accuracy - transfer_tolerance,",
         description="audit flag (c) transfer_beats_white_box with its comparison reversed",
@@ -217,15 +217,15 @@ MUTATIONS = [
     ),
     dict(
         id="audit-transfer-from-the-model",
-        file="advlib/audit.py",
-        original="accuracy_on(strong_attacks.transfer(surrogate, model, x, y, eps, batch_size=batch_size))",
-        replacement="accuracy_on(strong_attacks.transfer(model, model, x, y, eps, batch_size=batch_size))",
+        file="advlib/evaluation/audit.py",
+        original="accuracy_on(iterative.transfer(surrogate, model, x, y, eps, batch_size=batch_size))",
+        replacement="accuracy_on(iterative.transfer(model, model, x, y, eps, batch_size=batch_size))",
         description="audit's FGSM transfer examples are made on the model itself, not the surrogate",
         tests=["tests/test_audit.py::test_an_honest_linear_model_raises_no_flag"],
     ),
     dict(
         id="audit-white-box-is-the-weaker-attack",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="white_box_accuracy = min(fgsm_accuracy, pgd_accuracy)",
         replacement="white_box_accuracy = max(fgsm_accuracy, pgd_accuracy)",
         description="audit compares the transfer with the weaker white-box attack instead of the stronger",
@@ -233,7 +233,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-floor-reversed",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="curve[largest] > accuracy_floor,",
         replacement="curve[largest] < accuracy_floor,",
         description="audit flag (d) accuracy_does_not_fall with its comparison reversed",
@@ -244,7 +244,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-floor-at-smallest-eps",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="largest = eps_values[-1]",
         replacement="largest = eps_values[0]",
         description="audit flag (d) judges the PGD accuracy at the smallest eps instead of the largest",
@@ -252,7 +252,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-randomness-reversed",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="eot_accuracy < pgd_accuracy - eot_tolerance,",
         replacement="eot_accuracy > pgd_accuracy - eot_tolerance,",
         description="audit flag (e) randomness_hides_gradients with its comparison reversed",
@@ -299,26 +299,26 @@ MUTATIONS = [
         description="RandomSignNoise can push pixels outside [0, 1]",
         tests=["tests/test_models.py::test_with_input_noise_adds_plus_or_minus_eps_before_the_model"],
     ),
-    # ------------------------------------------------------------------ advlib/data.py, cifar_files.py
+    # ------------------------------------------------------------------ advlib/data/cifar10.py, cifar_files.py
     dict(
         id="subset-not-stratified",
-        file="advlib/data.py",
-        original="indices = np.flatnonzero(labels == label)",
-        replacement="indices = np.arange(len(labels))",
+        file="advlib/data/cifar10.py",
+        original="members = np.flatnonzero(labels == label)",
+        replacement="members = np.arange(len(labels))",
         description="the per_class subset draws from all images instead of from each class",
         tests=["tests/test_data.py::test_per_class_counts_are_exact"],
     ),
     dict(
         id="subset-labels-misaligned",
-        file="advlib/data.py",
-        original="return images[order], labels[order]",
-        replacement="return images[order], np.sort(labels[order])",
+        file="advlib/data/cifar10.py",
+        original="images, labels = images[order], labels[order]",
+        replacement="images, labels = images[order], np.sort(labels[order])",
         description="the per_class subset returns labels that no longer match their images",
         tests=["tests/test_data.py::test_per_class_keeps_original_order_and_pairs"],
     ),
     dict(
         id="subset-ignores-seed",
-        file="advlib/data.py",
+        file="advlib/data/cifar10.py",
         original="rng = np.random.default_rng(seed)",
         replacement="rng = np.random.default_rng(0)",
         description="the per_class subset is the same for every seed",
@@ -326,7 +326,7 @@ MUTATIONS = [
     ),
     dict(
         id="preprocess-wrong-scale",
-        file="advlib/data.py",
+        file="advlib/data/cifar10.py",
         original="scaled /= np.float32(255.0)",
         replacement="scaled /= np.float32(256.0)",
         description="preprocess divides by 256, so a white pixel is not 1.0",
@@ -334,7 +334,7 @@ MUTATIONS = [
     ),
     dict(
         id="python-batch-transposed",
-        file="advlib/cifar_files.py",
+        file="advlib/data/files.py",
         original="images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)",
         replacement="images = data.reshape(-1, 3, 32, 32).transpose(0, 3, 2, 1)",
         description="python batches decoded with rows and columns swapped",
@@ -342,7 +342,7 @@ MUTATIONS = [
     ),
     dict(
         id="binary-labels-shifted",
-        file="advlib/cifar_files.py",
+        file="advlib/data/files.py",
         original="return np.ascontiguousarray(images), _checked_labels(records[:, 0], origin)",
         replacement="return np.ascontiguousarray(images), _checked_labels(np.roll(records[:, 0], 1), origin)",
         description="binary batches pair each image with the previous record's label",
@@ -365,10 +365,10 @@ MUTATIONS = [
         description="seed error bars use the population std instead of the sample std",
         tests=["tests/test_plots_seeds.py::test_error_bars_are_mean_and_sample_std"],
     ),
-    # ------------------------------------------------------------------ advlib/store.py
+    # ------------------------------------------------------------------ advlib/results/store.py
     dict(
         id="store-write-in-place",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original='    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")\n    try:',
         replacement="    temporary = path\n    try:",
         description="write_json_atomically writes straight into the target file (no temporary file and rename)",
@@ -376,7 +376,7 @@ MUTATIONS = [
     ),
     dict(
         id="store-find-saved-skips-hash-check",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original='        if record and record.get("config_hash") == digest and weights_path.exists():',
         replacement="        if record and weights_path.exists():",
         description="find_saved loads a record whose config_hash disagrees with its file name",
@@ -384,7 +384,7 @@ MUTATIONS = [
     ),
     dict(
         id="store-save-without-lock",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original="        with locked(path):\n            saved = read_json(path) or {}",
         replacement="        if True:\n            saved = read_json(path) or {}",
         description="JSON stores merge without the lock, so two processes lose each other's entries",
@@ -395,16 +395,16 @@ MUTATIONS = [
     ),
     dict(
         id="store-local-does-not-win",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original="        for path in (shipped_dir(profile) / self.filename, self.local_path(profile)):",
         replacement="        for path in (self.local_path(profile), shipped_dir(profile) / self.filename):",
         description="the shipped file wins over the results folder on read",
         tests=["tests/test_store.py::test_the_results_folder_wins_over_the_shipped_file"],
     ),
-    # --------------------------------------------------------------- advlib/registry.py
+    # --------------------------------------------------------------- advlib/plan/registry.py
     dict(
         id="registry-hash-drops-teacher",
-        file="advlib/registry.py",
+        file="advlib/plan/registry.py",
         original='        config["teacher"] = {"name": spec.teacher, "config_hash": hashes["teacher"]}',
         replacement='        config["teacher"] = {"name": spec.teacher}',
         description="a student's config hash ignores its teacher's hash",
@@ -412,7 +412,7 @@ MUTATIONS = [
     ),
     dict(
         id="registry-hash-drops-temperature",
-        file="advlib/registry.py",
+        file="advlib/plan/registry.py",
         original='        "temperature": spec.temperature,\n        "profile": profile.name,',
         replacement='        "profile": profile.name,',
         description="the config hash ignores the model's temperature",
@@ -420,7 +420,7 @@ MUTATIONS = [
     ),
     dict(
         id="registry-hash-cache-by-name",
-        file="advlib/registry.py",
+        file="advlib/plan/registry.py",
         original="    return _hash_of(spec, profile, _dependency_hashes(spec, profile))",
         replacement="    return _hash_of(get_spec(name).name, profile, ())",
         description="the hash cache is keyed on the name only, so a changed spec returns a stale hash",
@@ -428,7 +428,7 @@ MUTATIONS = [
     ),
     dict(
         id="registry-seed-offset-ignored",
-        file="advlib/registry.py",
+        file="advlib/plan/registry.py",
         original="        seed=profile.seed + (spec.seed_offset if spec else 0),",
         replacement="        seed=profile.seed,",
         description="seed copies train with the main model's seed",
@@ -436,16 +436,16 @@ MUTATIONS = [
     ),
     dict(
         id="registry-env-profile-fallback",
-        file="advlib/registry.py",
+        file="advlib/plan/profiles.py",
         original="    if profile is None:\n        raise ValueError(",
         replacement="    if profile is None:\n        return PROFILES[os.environ.get('ADVLIB_PROFILE') or 'full']\n        raise ValueError(",
         description="library functions silently fall back to $ADVLIB_PROFILE",
         tests=["tests/test_registry.py::test_profile_selection"],
     ),
-    # ------------------------------------------------------------ advlib/measurements.py
+    # ------------------------------------------------------------ advlib/runs/measurements.py
     dict(
         id="measurements-subset-unseeded",
-        file="advlib/measurements.py",
+        file="advlib/runs/measurements.py",
         original="    return np.sort(np.random.default_rng(profile.seed).choice(total, size=size, replace=False))",
         replacement="    return np.sort(np.random.default_rng().choice(total, size=size, replace=False))",
         description="the attack subset is drawn without the profile's seed",
@@ -453,16 +453,16 @@ MUTATIONS = [
     ),
     dict(
         id="measurements-stale-entries-count",
-        file="advlib/measurements.py",
+        file="advlib/results/measured.py",
         original="        if measurement and entry.get(\"models\") == registry.model_hashes(measurement.models, profile):",
         replacement="        if measurement:",
         description="a measurement of a retrained model still counts",
         tests=["tests/test_measurements.py::test_too_few_or_stale_seeds_give_no_verdict"],
     ),
-    # -------------------------------------------------------------- advlib/statistics.py
+    # -------------------------------------------------------------- advlib/verdicts/uncertainty.py
     dict(
         id="statistics-pooled-variance",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="            welch = stats.ttest_ind(first.values, second.values, equal_var=False)",
         replacement="            welch = stats.ttest_ind(first.values, second.values, equal_var=True)",
         description="Student's t with a pooled variance instead of Welch's t",
@@ -470,7 +470,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-permutation-strict",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    p_value = float(np.mean(gaps >= observed - 1e-12))",
         replacement="    p_value = float(np.mean(gaps > observed))",
         description="the permutation test does not count splits as extreme as the observed one",
@@ -478,7 +478,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-permutation-relative-tolerance",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    p_value = float(np.mean(gaps >= observed - 1e-12))",
         replacement="    p_value = float(np.mean(gaps >= observed - 100 * np.finfo(float).eps * observed))",
         description="the permutation test's tie tolerance is SciPy's relative one, which drops ties at a tiny gap",
@@ -486,7 +486,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-wilson-normal",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original=(
             '    interval = stats.binomtest(correct, int(size)).proportion_ci(confidence_level, method="wilson")\n'
             "    return float(interval.low), float(interval.high)\n"
@@ -500,7 +500,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-wilson-scipy-default-method",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original='.proportion_ci(confidence_level, method="wilson")',
         replacement=".proportion_ci(confidence_level)",
         description="SciPy's default Clopper-Pearson ('exact') interval instead of Wilson's",
@@ -508,7 +508,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-wilson-truncates-count",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    correct = round(accuracy * size)",
         replacement="    correct = int(accuracy * size)",
         description="a float32 accuracy's count is cut down (5979.9999 images -> 5979) instead of rounded",
@@ -516,7 +516,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-wilson-accepts-any-accuracy",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    if abs(accuracy * size - correct) > 1e-6 * size:",
         replacement="    if False:",
         description="an accuracy that is no count of the images is silently rounded instead of refused",
@@ -524,7 +524,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-welch-needs-spread-on-both-sides",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    if first.std > 0 or second.std > 0:",
         replacement="    if first.std > 0 and second.std > 0:",
         description="Welch's t is infinite when only one recipe's seeds agree exactly",
@@ -532,7 +532,7 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-welch-warning-shown",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original='            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)\n',
         replacement="",
         description="SciPy's precision-loss warning about seeds that agree exactly reaches the page",
@@ -540,26 +540,26 @@ MUTATIONS = [
     ),
     dict(
         id="statistics-t-quantile-two-sided-level",
-        file="advlib/statistics.py",
+        file="advlib/verdicts/uncertainty.py",
         original="    return float(stats.t.ppf(probability, df))",
         replacement="    return float(stats.t.ppf((1 + probability) / 2, df))",
         description="t_quantile reads its probability as a two-sided level (0.975 -> the 0.9875 quantile)",
         tests=["tests/test_scorecard.py::test_t_quantile_matches_the_printed_table",
                "tests/test_statistics.py::test_t_quantile_matches_the_closed_forms_at_one_and_two_degrees_of_freedom"],
     ),
-    # ------------------------------------------------------------ advlib/expectations.py
+    # ------------------------------------------------------------ advlib/verdicts/expectations.py
     dict(
         id="expectations-goal-fgsm-at-least",
-        file="advlib/expectations.py",
+        file="advlib/verdicts/expectations.py",
         original="fgsm, fgsm > report_best, True),",
         replacement="fgsm, fgsm >= report_best - 0.001, True),",
         description="the goal counts an FGSM accuracy just below the report's 0.598 as above it",
         tests=["tests/test_expectations.py"],
     ),
-    # ------------------------------------------------------------------ advlib/text.py
+    # ------------------------------------------------------------------ advlib/verdicts/wording.py
     dict(
         id="text-relation-reversed",
-        file="advlib/text.py",
+        file="advlib/verdicts/wording.py",
         original='    if ours > other:\n        return "higher than"',
         replacement='    if ours < other:\n        return "higher than"',
         description="relation() says higher when the number is lower",
@@ -567,25 +567,25 @@ MUTATIONS = [
     ),
     dict(
         id="text-source-keeps-path",
-        file="advlib/text.py",
+        file="advlib/verdicts/wording.py",
         original='        return "a local JPEG copy of CIFAR-10"',
         replacement="        return text",
         description="a recorded data source is shown with the path of the machine that made it",
         tests=["tests/test_book_helpers.py::test_source_kind_never_names_a_path"],
     ),
-    # ---------------------------------------------------------------- advlib/worst_case.py
+    # ---------------------------------------------------------------- advlib/evaluation/worst_case.py
     dict(
         id="worst-case-not-per-image",
-        file="advlib/worst_case.py",
+        file="advlib/evaluation/worst_case.py",
         original="    robust = correct & ~any_broken",
         replacement="    robust = correct & ~broken[suite[0][0]]",
         description="the worst case takes one attack's result instead of the per-image worst case",
         tests=["tests/test_worst_case.py::test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form"],
     ),
-    # ----------------------------------------------------------- advlib/attack_registry.py
+    # ----------------------------------------------------------- advlib/attacks/registry.py
     dict(
         id="attack-registry-drops-options",
-        file="advlib/attack_registry.py",
+        file="advlib/attacks/registry.py",
         original="    chosen = {key: value for key, value in options.items() if takes_anything or key in accepted}",
         replacement="    chosen = {key: value for key, value in options.items() if key in ('seed',) and key in accepted}",
         description="the registry drops options such as steps and loss on their way to the attack",
@@ -594,7 +594,7 @@ MUTATIONS = [
     # ---------------------------------------- APGD, Square, training, worst case, scorecard
     dict(
         id='apgd-initial-step-eps',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='step = np.full(len(x), 2.0 * eps, np.float32)',
         replacement='step = np.full(len(x), 1.0 * eps, np.float32)',
         description="APGD starts with step eps instead of the paper's 2 eps",
@@ -602,7 +602,7 @@ MUTATIONS = [
     ),
     dict(
         id='apgd-halve-needs-both-conditions',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='halve = too_few_increases | stalled',
         replacement='halve = too_few_increases & stalled',
         description='APGD halves its step only when both checkpoint conditions hold, not either',
@@ -610,7 +610,7 @@ MUTATIONS = [
     ),
     dict(
         id='apgd-momentum-swapped',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='(1 - m) * (x_current - x_previous), low, high)',
         replacement='m * (x_current - x_previous), low, high)',
         description="APGD's momentum term weighted by alpha instead of 1 - alpha",
@@ -618,7 +618,7 @@ MUTATIONS = [
     ),
     dict(
         id='apgd-no-restart-from-best',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='x_current[halve], gradient[halve] = x_best[halve], gradient_best[halve]',
         replacement='pass',
         description='APGD halves its step but carries on from the current point instead of the best one',
@@ -626,7 +626,7 @@ MUTATIONS = [
     ),
     dict(
         id='apgd-returns-last-iterate',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='x_result[~fooled] = x_best[~fooled]',
         replacement='x_result[~fooled] = x_current[~fooled]',
         description='APGD returns its last iterate for images it did not fool instead of the best one',
@@ -634,7 +634,7 @@ MUTATIONS = [
     ),
     dict(
         id='dlr-denominator-second-logit',
-        file='advlib/apgd.py',
+        file='advlib/attacks/auto_pgd.py',
         original='return -(true_logit - best_other) / (ordered[:, 0] - ordered[:, 2] + DLR_EPSILON)',
         replacement='return -(true_logit - best_other) / (ordered[:, 0] - ordered[:, 1] + DLR_EPSILON)',
         description='the DLR loss divides by z_pi1 - z_pi2 instead of z_pi1 - z_pi3',
@@ -642,7 +642,7 @@ MUTATIONS = [
     ),
     dict(
         id='square-p-never-halves',
-        file='advlib/square.py',
+        file='advlib/attacks/square_search.py',
         original='halvings = sum(rescaled > point for point in P_HALVINGS_AT)',
         replacement='halvings = 0',
         description="Square's square size never shrinks (no p schedule)",
@@ -650,7 +650,7 @@ MUTATIONS = [
     ),
     dict(
         id='square-keeps-worse-candidates',
-        file='advlib/square.py',
+        file='advlib/attacks/square_search.py',
         original='better = new_margin < margin[index]',
         replacement='better = new_margin <= margin[index] + 1.0',
         description='Square accepts candidates that raise the margin',
@@ -658,7 +658,7 @@ MUTATIONS = [
     ),
     dict(
         id='fast-at-no-projection',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='step = tf.clip_by_value(step, images - self.eps, images + self.eps)',
         replacement='step = step',
         description='fast adversarial training forgets to project its step back into the eps-ball',
@@ -666,7 +666,7 @@ MUTATIONS = [
     ),
     dict(
         id='random-every-epoch-same-copies',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)',
         replacement='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000)',
         description='random_every_epoch draws the same random-sign copies every epoch',
@@ -674,7 +674,7 @@ MUTATIONS = [
     ),
     dict(
         id='defence-validates-on-trained-images',
-        file='advlib/defence.py',
+        file='advlib/runs/defence.py',
         original='    _, held_out = experiments.holdout_indices(data, profile)',
         replacement='    held_out, _ = experiments.holdout_indices(data, profile)',
         description='the defence candidates are compared on images they trained on',
@@ -682,7 +682,7 @@ MUTATIONS = [
     ),
     dict(
         id='defence-choose-ignores-clean-goal',
-        file='advlib/defence.py',
+        file='advlib/runs/defence.py',
         original='    pool = qualified or results',
         replacement='    pool = results',
         description='the chosen defence may miss the clean-accuracy goal when another candidate reaches it',
@@ -690,7 +690,7 @@ MUTATIONS = [
     ),
     dict(
         id='defence-selection-tests-every-candidate',
-        file='advlib/defence.py',
+        file='advlib/runs/defence.py',
         original='    # The test set is looked at once, for the chosen candidate only.\n    view = View(chosen)',
         replacement='    for other in validation:\n        worst_case_studies.worst_case_study(View(other), profile)\n    view = View(chosen)',
         description='the selection evaluates every defence candidate on the test set, not only the chosen one',
@@ -698,7 +698,7 @@ MUTATIONS = [
     ),
     dict(
         id='defence-selection-takes-the-least-robust',
-        file='advlib/defence.py',
+        file='advlib/runs/defence.py',
         original='    chosen, reason = choose(validation, expectations.CLEAN_GOAL)',
         replacement='    chosen, reason = min(validation, key=lambda n: validation[n].robust_accuracy), "least robust"',
         description='the selection reports a candidate other than the one the goal rule chooses',
@@ -706,7 +706,7 @@ MUTATIONS = [
     ),
     dict(
         id='defence-selection-computes-when-reading',
-        file='advlib/defence.py',
+        file='advlib/runs/defence.py',
         original='        result = validation_study(name, profile) if compute else saved_validation(name, profile, saved)',
         replacement='        result = validation_study(name, profile)',
         description='reading the selection on the full profile computes the held-out evaluation (hours of CPU)',
@@ -714,7 +714,7 @@ MUTATIONS = [
     ),
     dict(
         id='reproduce-only-candidates-skips-the-choice',
-        file='advlib/__main__.py',
+        file='advlib/runs/pipeline.py',
         original='    if not only or set(only) & set(registry.DEFENCE_CANDIDATES):',
         replacement='    if not only:',
         description='reproduce --only with the defence candidates trains them but never compares them',
@@ -722,7 +722,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-study-never-resumes',
-        file='advlib/worst_case_studies.py',
+        file='advlib/runs/worst_case_studies.py',
         original='''        if not saved or saved.get("key") != self.key or saved.get("size") != size:
             return {}''',
         replacement='''        if True:
@@ -732,7 +732,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-reruns-finished-attacks',
-        file='advlib/worst_case.py',
+        file='advlib/evaluation/worst_case.py',
         original='        if label in finished:',
         replacement='        if False:',
         description='evaluate runs again the attacks an interrupted run had finished',
@@ -740,7 +740,7 @@ MUTATIONS = [
     ),
     dict(
         id='pgd-training-takes-one-step',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='        for _ in range(self.attack_steps):',
         replacement='        for _ in range(1):',
         description='PGD training takes one attack step whatever attack_steps says',
@@ -748,7 +748,7 @@ MUTATIONS = [
     ),
     dict(
         id='ema-decay-swapped',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='average.assign(decay * average + (1.0 - decay) * weight)',
         replacement='average.assign((1.0 - decay) * average + decay * weight)',
         description='the moving average weighs the new weights by the decay instead of the old average',
@@ -756,7 +756,7 @@ MUTATIONS = [
     ),
     dict(
         id='ema-without-warm-up',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='decay = tf.minimum(self.ema_decay, (1.0 + steps) / (10.0 + steps))',
         replacement='decay = tf.constant(self.ema_decay)',
         description='the moving average uses its full decay from the first step, so short runs average in the random initial weights',
@@ -764,7 +764,7 @@ MUTATIONS = [
     ),
     dict(
         id='ema-training-returns-last-weights',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='        model.set_weights(trainer.averaged_weights())',
         replacement='        pass',
         description='training with averaging returns the last weights instead of the averaged ones',
@@ -772,7 +772,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-cascade-attacks-everything',
-        file='advlib/worst_case.py',
+        file='advlib/evaluation/worst_case.py',
         original='        targets = correct if label in every_image else correct & ~any_broken',
         replacement='        targets = correct',
         description='the cascade runs its later attacks on every correct image, not on those every earlier attack missed',
@@ -780,7 +780,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-added-after-update',
-        file='advlib/worst_case.py',
+        file='advlib/evaluation/worst_case.py',
         original='        added_by[label] = float(np.mean(hit & ~any_broken))\n        any_broken = any_broken | hit',
         replacement='        any_broken = any_broken | hit\n        added_by[label] = float(np.mean(hit & ~any_broken))',
         description='the share an attack adds is taken after its own breaks are counted as earlier ones (always 0)',
@@ -788,7 +788,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-black-only-ignores-white-box',
-        file='advlib/worst_case.py',
+        file='advlib/evaluation/worst_case.py',
         original='axis=0) & ~np.any([broken[label] for label in white], axis=0)))',
         replacement='axis=0)))',
         description='the masking symptom counts every image the black box breaks, also those a white-box attack broke',
@@ -804,7 +804,7 @@ MUTATIONS = [
     ),
     dict(
         id='worst-case-counts-clean-mistakes',
-        file='advlib/worst_case.py',
+        file='advlib/evaluation/worst_case.py',
         original='robust = correct & ~any_broken',
         replacement='robust = ~any_broken',
         description='the worst case counts images the model already misclassifies as robust',
@@ -812,7 +812,7 @@ MUTATIONS = [
     ),
     dict(
         id='scorecard-above-judges-the-top',
-        file='advlib/scorecard.py',
+        file='advlib/verdicts/scorecard.py',
         original='        if low > rule.minimum:\n            return REPRODUCED',
         replacement='        if high > rule.minimum:\n            return REPRODUCED',
         description='an ABOVE claim counts as reproduced when any part of its interval is above the bar',
@@ -820,7 +820,7 @@ MUTATIONS = [
     ),
     dict(
         id='scorecard-near-needs-point',
-        file='advlib/scorecard.py',
+        file='advlib/verdicts/scorecard.py',
         original='if high >= bottom and low <= top:',
         replacement='if bottom <= (low + high) / 2 <= top:',
         description="a NEAR claim needs our point value in the report's neighbourhood instead of an overlap",
@@ -828,7 +828,7 @@ MUTATIONS = [
     ),
     dict(
         id='wilson-z-90',
-        file='advlib/statistics.py',
+        file='advlib/verdicts/uncertainty.py',
         original='def wilson_interval(accuracy, size, confidence_level=0.95):',
         replacement='def wilson_interval(accuracy, size, confidence_level=0.90):',
         description='the Wilson interval at 90% instead of 95%',
@@ -844,7 +844,7 @@ MUTATIONS = [
     ),
     dict(
         id='report-value-order-swapped',
-        file='advlib/claims.py',
+        file='advlib/verdicts/claims.py',
         original='"0.858 vs 0.812", ("dd_teacher_t50.clean"',
         replacement='"0.812 vs 0.858", ("dd_teacher_t50.clean"',
         description="a claim lists the report's numbers student first beside ours teacher first",
@@ -860,7 +860,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-fgsm-reference-descends',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = np.clip(x + eps * sign, 0.0, 1.0)',
         replacement='    expected = np.clip(x - eps * sign, 0.0, 1.0)',
         description="the FGSM exercise's reference steps down the loss, so a right answer fails and the flipped sign passes",
@@ -868,7 +868,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-soft-labels-at-t1',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = softmax(logits / temperature)',
         replacement='    expected = softmax(logits)',
         description="the soft-label exercise's reference forgets the temperature",
@@ -876,7 +876,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-pgd-reference-unprojected',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = project(start + step_size * sign)',
         replacement='    expected = np.clip(start + step_size * sign, 0.0, 1.0)',
         description="the PGD-step exercise's reference forgets the projection onto the eps-ball",
@@ -884,7 +884,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-eot-reference-one-draw',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = gradients.mean(axis=0)',
         replacement='    expected = gradients[0]',
         description="the EOT exercise's reference is the gradient of one noise draw",
@@ -900,7 +900,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-temperature-reference-at-t1',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = _gradient_at(logits_model, x, y, T)',
         replacement='    expected = _gradient_at(logits_model, x, y, 1.0)',
         description="the temperature exercise's reference forgets T",
@@ -908,7 +908,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-dlr-reference-second-logit',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    expected = -margin / (ordered[:, 0] - ordered[:, 2] + 1e-12)',
         replacement='    expected = -margin / (ordered[:, 0] - ordered[:, 1] + 1e-12)',
         description="the DLR exercise's reference divides by the largest minus the second-largest logit",
@@ -916,7 +916,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-copies-clip-unchecked',
-        file='advlib/exercises.py',
+        file='advlib/exercises/checks.py',
         original='    if first.min() < 0.0 or first.max() > 1.0:',
         replacement='    if False:',
         description="the random-copies exercise accepts copies outside [0, 1]",
@@ -924,7 +924,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-sampling-error-variance',
-        file='advlib/exercises.py',
+        file='advlib/exercises/numbers.py',
         original='    expected = np.sqrt(p * (1 - p) / n)',
         replacement='    expected = p * (1 - p) / n',
         description="the sampling-error exercise's reference is the variance, not the standard error",
@@ -932,7 +932,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-steps-round-down',
-        file='advlib/exercise_numbers.py',
+        file='advlib/exercises/numbers.py',
         original='cases, [-(-n // b) for n, b in cases]',
         replacement='cases, [n // b for n, b in cases]',
         description="the steps-per-epoch exercise's reference drops the last, smaller batch",
@@ -940,7 +940,7 @@ MUTATIONS = [
     ),
     dict(
         id='exercise-choose-strict-bar',
-        file='advlib/exercise_numbers.py',
+        file='advlib/exercises/numbers.py',
         original='if value[0] >= goal} if bar else held_out',
         replacement='if value[0] > goal} if bar else held_out',
         description="the choice exercise's reference needs a clean accuracy strictly above the goal",
@@ -981,7 +981,7 @@ MUTATIONS = [
     # ------------------------------------- issue 30: realistic bugs no test caught before
     dict(
         id="registry-student-soft-labels-at-t1",
-        file="advlib/experiments.py",
+        file="advlib/runs/experiments.py",
         original="labels = distillation.soft_labels(teacher, dataset.x_train, spec.temperature)",
         replacement="labels = distillation.soft_labels(teacher, dataset.x_train, 1.0)",
         description="train-or-load makes every registry student's soft labels at T = 1, not at its recipe's temperature",
@@ -989,7 +989,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-zero-gradient-threshold-raised",
-        file="advlib/claims.py",
+        file="advlib/verdicts/claims.py",
         original="ALMOST_NONE = 0.05\n",
         replacement="ALMOST_NONE = 0.1\n",
         description="the masking audit flags zero gradients only above 10% of the images, not the book's 5%",
@@ -997,7 +997,7 @@ MUTATIONS = [
     ),
     dict(
         id="audit-zero-gradient-flagged-on-threshold",
-        file="advlib/audit.py",
+        file="advlib/evaluation/audit.py",
         original="            zero_fraction > zero_gradient_threshold,\n",
         replacement="            zero_fraction >= zero_gradient_threshold,\n",
         description="the masking audit flags a share of zero gradients exactly on the threshold, not only above it",
@@ -1005,7 +1005,7 @@ MUTATIONS = [
     ),
     dict(
         id="store-writes-after-releasing-lock",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original="            saved[key] = entry\n            write_json_atomically(path, saved)\n",
         replacement="            saved[key] = entry\n        write_json_atomically(path, saved)\n",
         description="a JSON store releases its lock after reading and writes unlocked, so a concurrent save can be lost",
@@ -1013,7 +1013,7 @@ MUTATIONS = [
     ),
     dict(
         id="store-locks-the-store-file-itself",
-        file="advlib/store.py",
+        file="advlib/results/store.py",
         original='    return FileLock(path.with_name(f".{path.name}.lock"))',
         replacement="    return FileLock(path)",
         description="the lock is taken on the JSON file itself, whose inode each atomic save replaces",
@@ -1021,7 +1021,7 @@ MUTATIONS = [
     ),
     dict(
         id='training-cpu-share-ignores-cores',
-        file='advlib/training.py',
+        file='advlib/training/recipes.py',
         original='"cpu_share": cpu / (wall * cores) if wall > 0 else None}',
         replacement='"cpu_share": cpu / wall if wall > 0 else None}',
         description="a training record's CPU share forgets the core count, so a busy 2-core run looks uncontended",

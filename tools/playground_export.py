@@ -92,7 +92,7 @@ def read_images(out_dir):
 
 
 def load_baseline():
-    from advlib import experiments
+    from advlib.runs import experiments
     return experiments.load_or_train(MODEL_NAME, PROFILE, train=False)
 
 
@@ -112,7 +112,7 @@ def _load_test_set(load_cifar10):
 def export(out_dir, model=None, data=None):
     """Write the files listed in the module docstring into ``out_dir``; return their paths."""
     from advlib import models
-    from advlib.data import CLASS_NAMES, load_cifar10
+    from advlib.data.cifar10 import CLASS_NAMES, load_cifar10
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,8 +144,8 @@ def write_fallback(path, model, image, label):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from advlib import attacks
-    from advlib.data import CLASS_NAMES
+    from advlib.attacks import one_step as attacks
+    from advlib.data.cifar10 import CLASS_NAMES
 
     x = (image[None].astype(np.float32) / 255.0)
     figure, axes = plt.subplots(1, len(FALLBACK_EPS), figsize=(2.2 * len(FALLBACK_EPS), 2.6))

@@ -3,11 +3,11 @@
     .venv/bin/python tools/scorecard_page.py           # write book/_generated/scorecard.md
     .venv/bin/python tools/scorecard_page.py --check   # exit 1 if it is out of date
 
-Chapter 1 shows the report's findings, each once (:data:`advlib.claims.FINDINGS`). The
+Chapter 1 shows the report's findings, each once (:data:`advlib.verdicts.claims.FINDINGS`). The
 appendix page ``book/scorecard.md`` includes this file: every claim of
-:data:`advlib.claims.CLAIMS` judged by :mod:`advlib.scorecard`, the report's own claims
+:data:`advlib.verdicts.claims.CLAIMS` judged by :mod:`advlib.verdicts.scorecard`, the report's own claims
 apart from the checks the book adds (``Claim.book_check``), then what
-:mod:`advlib.expectations` says of the same numbers. The numbers are the full profile's
+:mod:`advlib.verdicts.expectations` says of the same numbers. The numbers are the full profile's
 saved measurements and seed study as shipped with the package (``advlib/pretrained/full``),
 so the page is the same in every build; ``tests/test_scorecard_page.py`` checks that the
 committed file is in step with them.
@@ -25,22 +25,22 @@ PROFILE = "full"
 
 
 def _table(rows):
-    from advlib import scorecard
+    from advlib.verdicts import scorecard
 
     # A raw HTML block: MyST passes it through, and the scorecard's cells are escaped.
     return '<div style="overflow-x:auto">\n' + scorecard.to_html(rows) + "</div>\n"
 
 
 def _counts(rows):
-    from advlib import scorecard
+    from advlib.verdicts import scorecard
 
     counts = scorecard.count(rows)
     return ", ".join(f"{number} {verdict}" for verdict, number in counts.items())
 
 
 def render(rows, book_checks, expectation_results):
-    """The page's Markdown: ``rows`` and ``book_checks`` are :class:`advlib.scorecard.Row` lists,
-    ``expectation_results`` :func:`advlib.expectations.check`'s list."""
+    """The page's Markdown: ``rows`` and ``book_checks`` are :class:`advlib.verdicts.scorecard.Row` lists,
+    ``expectation_results`` :func:`advlib.verdicts.expectations.check`'s list."""
     lines = [
         "## The report's claims",
         "",
@@ -58,7 +58,7 @@ def render(rows, book_checks, expectation_results):
         "## What we expected",
         "",
         "Before comparing numbers one by one, we wrote down what the report's findings imply our",
-        "models should show, each with an explicit threshold (`advlib.expectations`). Several",
+        "models should show, each with an explicit threshold (`advlib.verdicts.expectations`). Several",
         "restate a claim above with another threshold; where the two disagree, the claim's",
         "rule is the one the chapters use.",
         "",
@@ -72,10 +72,11 @@ def render(rows, book_checks, expectation_results):
 
 
 def current():
-    from advlib import claims, expectations, measurements, scorecard
+    from advlib.results import measured
+    from advlib.verdicts import claims, expectations, scorecard
 
-    saved = measurements.load_saved(PROFILE)
-    everything = scorecard.from_saved(saved, measurements.seed_values(PROFILE, saved))
+    saved = measured.load_saved(PROFILE)
+    everything = scorecard.from_saved(saved, measured.seed_values(PROFILE, saved))
     book_check_ids = {claim.claim_id for claim in claims.CLAIMS if claim.book_check}
     rows = [row for row in everything if row.claim_id not in book_check_ids]
     book_checks = [row for row in everything if row.claim_id in book_check_ids]

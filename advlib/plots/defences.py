@@ -42,7 +42,7 @@ def class_bar_panels(
     Args:
         values_by_title: ``{panel title: values}``, each ``values`` a sequence with one
             number per class (logits, probabilities, ...).
-        class_names: the class names for the x axis (``advlib.data.CLASS_NAMES``).
+        class_names: the class names for the x axis (``advlib.data.cifar10.CLASS_NAMES``).
         true_label: index of the true class; its bar is drawn in
             :data:`TRUE_CLASS_COLOR` and the legend says which colour is which.
         ylabels: ``{panel title: y-axis label}`` (default ``"value"``).
@@ -271,8 +271,8 @@ def select_measurements(measurements, kinds, *, exclude=()):
     """The measurements whose key ends in one of ``kinds``, leaving out ``exclude``'s models.
 
     Args:
-        measurements: :class:`advlib.catalogue.Measurement` objects (keys
-            ``"<view>.<kind>"``), e.g. ``advlib.catalogue.MEASUREMENTS``; their order is kept.
+        measurements: :class:`advlib.plan.catalogue.Measurement` objects (keys
+            ``"<view>.<kind>"``), e.g. ``advlib.plan.catalogue.MEASUREMENTS``; their order is kept.
         kinds: the key endings to keep, e.g. ``("clean", "fgsm")``.
         exclude: registry model names; a measurement that depends on one of them (its
             ``models``: the view's model or the source's) is left out.
@@ -295,7 +295,7 @@ def accuracy_rows(measurements, values, series):
     of one view and differ between views.
 
     Args:
-        measurements: :class:`advlib.catalogue.Measurement` objects, e.g. from
+        measurements: :class:`advlib.plan.catalogue.Measurement` objects, e.g. from
             :func:`select_measurements`.
         values: ``{key: our value}``, each in [0, 1], with a value for every measurement.
         series: ``{key ending: series label}``, e.g. ``{"clean": "clean", "fgsm": "own

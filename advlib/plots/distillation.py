@@ -81,8 +81,8 @@ def soft_label_bars(soft_label, class_names, *, true_label=None, title=None, fig
 
     Args:
         soft_label: ``(classes,)`` probabilities of one image (a row of
-            :func:`advlib.distillation.soft_labels`).
-        class_names: one name per class for the x axis (``advlib.data.CLASS_NAMES``).
+            :func:`advlib.training.distillation.soft_labels`).
+        class_names: one name per class for the x axis (``advlib.data.cifar10.CLASS_NAMES``).
         true_label: index of the image's true class; its tick label is marked
             "(true)".
         title: the axes title.

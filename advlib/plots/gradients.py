@@ -10,7 +10,7 @@ def gradient_norm_panels(norms_by_model, *, clip_quantile=None, figsize_per_pane
                          class_names=None):
     """One scatter panel per model: the L2 norm of each image's FGSM gradient.
 
-    ``norms_by_model`` maps a panel title to an :class:`advlib.evaluation.GradientNorms`.
+    ``norms_by_model`` maps a panel title to an :class:`advlib.evaluation.metrics.GradientNorms`.
     Points are coloured by whether the model classified the clean image correctly, and
     each panel states its share of exactly-zero gradients. ``clip_quantile`` (e.g. 0.99)
     caps the y axis so a few huge norms of misclassified images do not flatten the rest,
@@ -52,7 +52,7 @@ def gradient_norm_panels(norms_by_model, *, clip_quantile=None, figsize_per_pane
 
 def _name_class_bands(axis, sorted_labels, class_names):
     """Separate the classes of ``sorted_labels`` (grouped by class) with thin lines and name each band."""
-    from advlib.data import CLASS_NAMES
+    from advlib.data.cifar10 import CLASS_NAMES
 
     names = CLASS_NAMES if class_names is None else class_names
     classes, starts, counts = np.unique(sorted_labels, return_index=True, return_counts=True)

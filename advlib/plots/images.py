@@ -2,7 +2,7 @@
 
 Images are NumPy arrays of shape ``(N, 32, 32, 3)`` (or ``(32, 32, 3)`` for one image),
 either float in [0, 1] or uint8 in 0..255; labels are integer class indices 0..9 into
-:data:`advlib.data.CLASS_NAMES`. Every function returns the Matplotlib figure it drew,
+:data:`advlib.data.cifar10.CLASS_NAMES`. Every function returns the Matplotlib figure it drew,
 with each image panel titled and each chart's axes labelled; colours come from
 :data:`advlib.plots.COLORS` (Okabe and Ito's colour-blind-safe palette).
 """
@@ -10,7 +10,7 @@ with each image panel titled and each chart's axes labelled; colours come from
 import matplotlib.pyplot as plt
 import numpy as np
 
-from advlib.data import CLASS_NAMES
+from advlib.data.cifar10 import CLASS_NAMES
 from advlib.plots import COLORS, CORRECT_COLOR, INCORRECT_COLOR
 
 

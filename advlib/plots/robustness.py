@@ -2,7 +2,7 @@
 
 - :func:`eps_sweep`: accuracy against eps, one panel per attack (FGSM, PGD, ...), one line
   per model, the same colour and line style for a model in every panel.
-- :func:`audit_heatmap`: a models-by-symptoms grid of :mod:`advlib.audit` results
+- :func:`audit_heatmap`: a models-by-symptoms grid of :mod:`advlib.evaluation.audit` results
   (flagged / ok / not checked), with the status written in each cell.
 
 Every figure labels its axes, uses :data:`advlib.plots.COLORS` (Okabe-Ito), and returns the
@@ -12,8 +12,10 @@ Matplotlib figure; nothing is drawn at import time.
 
 import matplotlib.pyplot as plt
 import numpy as np
+from adjustText import adjust_text
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 
 from advlib.plots import COLORS
 
@@ -34,6 +36,13 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 # Audit statuses, in the order of the heat-map's colour scale.
 STATUS_LABELS = ("ok", "FLAGGED", "not checked")
 STATUS_COLORS = (COLORS["sky"], COLORS["vermillion"], "#DDDDDD")
+# :func:`clean_vs_robust`: the points' marker size and error-bar cap width (points), at most
+# this many steps of adjustText's label placement, and the distance (pixels) from which a
+# label gets a line back to its point.
+MARKER_SIZE = 6
+CAP_SIZE = 3
+LABEL_STEPS = 500
+LABEL_ARROW_LENGTH = 15
 
 
 def line_style(index):
@@ -113,7 +122,7 @@ def audit_heatmap(status_by_model, symptoms, *, title=None, figsize=None):
     Args:
         status_by_model: ``{model name: {symptom: flagged}}`` with ``flagged`` ``True``
             (symptom present), ``False`` (absent) or ``None`` (not checked), as in
-            :class:`advlib.audit.Symptom`; a missing symptom counts as not checked.
+            :class:`advlib.evaluation.audit.Symptom`; a missing symptom counts as not checked.
         symptoms: the symptom names, in column order.
         title: the axis title (optional).
 
@@ -162,14 +171,15 @@ def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), 
     ``robust_goal`` draw dashed lines; the goal is the region right of and above both.
     Names in ``highlight`` are drawn in orange, the rest in blue; only names in
     ``annotate`` (default: every name) get a text label, so a crowd of points stays legible,
-    and each label takes a side of its point where it covers no other label.
+    and adjustText moves each label until it covers no other label, point or error bar.
     """
     if not points:
         raise ValueError("points must hold at least one model")
     figure, axis = plt.subplots(figsize=figsize)
     for name, (clean, robust, (low, high)) in points.items():
         color = COLORS["orange"] if name in highlight else COLORS["blue"]
-        axis.errorbar(clean, robust, yerr=[[robust - low], [high - robust]], fmt="o", color=color, capsize=3)
+        axis.errorbar(clean, robust, yerr=[[robust - low], [high - robust]], fmt="o", color=color, capsize=CAP_SIZE,
+                      markersize=MARKER_SIZE)
     if clean_goal is not None:
         axis.axvline(clean_goal, color=COLORS["black"], linestyle="--", linewidth=1, label=f"clean accuracy {clean_goal:g}")
     if robust_goal is not None:
@@ -184,47 +194,38 @@ def clean_vs_robust(points, *, clean_goal=None, robust_goal=None, highlight=(), 
         axis.set_title(title)
     # Layout first: the labels are placed in the final axes, where their extents hold.
     figure.tight_layout()
-    _place_labels(figure, axis, {name: point[:2] for name, point in points.items() if annotate is None or name in annotate})
+    _place_labels(figure, axis, {name: point[:2] for name, point in points.items() if annotate is None or name in annotate},
+                  points)
     return figure
 
 
-# Where a label may sit around its point (offset in points, alignment), tried in order.
-_LABEL_POSITIONS = (
-    ((5, 4), "left", "bottom"),
-    ((5, -4), "left", "top"),
-    ((-5, 4), "right", "bottom"),
-    ((-5, -4), "right", "top"),
-    ((0, 9), "center", "bottom"),
-    ((0, -9), "center", "top"),
-)
-
-
-def _place_labels(figure, axis, labelled):
-    """Label each ``{name: (x, y)}`` point at the first position that overlaps no earlier label.
+def _place_labels(figure, axis, labelled, points):
+    """Write each ``{name: (x, y)}`` label near its point, moved by adjustText until no two overlap.
 
     Models close in both accuracies (two candidates of one recipe, say) would otherwise
-    print their names over each other. A label that fits nowhere keeps the first position.
+    print their names over each other. Labels also keep off every point and error bar of
+    ``points`` (``{name: (clean, robust, (low, high))}``) and stay inside the axes; a label
+    pushed away from its point gets a thin grey line back to it.
     """
-    figure.canvas.draw()  # Fixes the axis limits, so text extents are final.
-    renderer = figure.canvas.get_renderer()
-    inside = axis.get_window_extent(renderer)
-    placed = []
-    # Top to bottom, so the upper points (the ones the figure is about) choose first.
-    for name, (x, y) in sorted(labelled.items(), key=lambda item: -item[1][1]):
-        chosen = None
-        for offset, horizontal, vertical in _LABEL_POSITIONS:
-            label = axis.annotate(name, (x, y), textcoords="offset points", xytext=offset, fontsize=8,
-                                  ha=horizontal, va=vertical)
-            box = label.get_window_extent(renderer)
-            fits = (box.x0 >= inside.x0 and box.x1 <= inside.x1 and box.y0 >= inside.y0 and box.y1 <= inside.y1
-                    and not any(box.overlaps(other) for other in placed))
-            if fits:
-                chosen = box
-                break
-            label.remove()
-        if chosen is None:
-            label = axis.annotate(name, (x, y), textcoords="offset points", xytext=_LABEL_POSITIONS[0][0], fontsize=8)
-            chosen = label.get_window_extent(renderer)
-        placed.append(chosen)
-
-
+    texts = [axis.text(x, y, name, fontsize=8, ha="left", va="bottom") for name, (x, y) in labelled.items()]
+    if not texts:
+        return
+    figure.draw_without_rendering()  # Fixes the axis limits, so the boxes below hold.
+    # Each point's marker and error bar as a box in data coordinates (adjustText takes Bbox
+    # obstacles in the texts' coordinates): half as wide as the wider of marker and caps,
+    # plus a point of room, converted from points to pixels.
+    half = (max(MARKER_SIZE, 2 * CAP_SIZE) / 2 + 1) * figure.dpi / 72
+    to_data = axis.transData.inverted()
+    obstacles = []
+    for clean, robust, (low, high) in points.values():
+        x, bottom = axis.transData.transform((clean, min(low, robust)))
+        _, top = axis.transData.transform((clean, max(high, robust)))
+        obstacles.append(Bbox(to_data.transform([(x - half, bottom - half), (x + half, top + half)])))
+    # A step limit, not adjustText's default one-second time limit: the same figure on a
+    # slow or busy machine gets the same layout. No initial "explosion" and five times the
+    # default pull back: each label starts up and right of its point and is moved only as
+    # far as the crowd needs (with adjustText 1.3's defaults, one of two close candidates'
+    # labels ended eight label heights from its point).
+    adjust_text(texts, objects=obstacles, ax=axis, iter_lim=LABEL_STEPS, time_lim=None, ensure_inside_axes=True,
+                force_explode=(0.0, 0.0), force_pull=(0.05, 0.05), min_arrow_len=LABEL_ARROW_LENGTH,
+                arrowprops=dict(arrowstyle="-", color="grey", linewidth=0.5))
