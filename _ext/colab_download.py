@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 # Where the edition lives in the source tree, and where it goes in the built site.
 EDITION_DIR = "colab"
-# The chapters: book/NN_*.ipynb, as in tools/colab_edition.py.
+# The chapters: book/NN_*.ipynb, as in tools/editions/layout.py (CHAPTER_GLOB).
 CHAPTER_RE = re.compile(r"book/\d\d_[^/]+")
 TOOLTIP = "Download this chapter as a notebook (the Colab edition: runs in Colab or Jupyter)"
 

@@ -471,22 +471,22 @@ def test_figure_caption_markdown_numbers_as_the_site_does(tmp_path):
 
 
 def test_no_colab_notebook_says_what_only_makes_sense_on_the_site():
-    import colab_site_text
+    from editions import site_text
 
     found = {}
     for path in EDITION:
         for cell in nbformat.read(path, as_version=4).cells:
-            phrases = colab_site_text.site_only_phrases(colab_site_text.reader_text(cell))
+            phrases = site_text.site_only_phrases(site_text.reader_text(cell))
             if phrases:
                 found.setdefault(path.name, []).extend(phrase for phrase, _ in phrases)
     assert not found, f"site furniture named in the Colab edition: {found}"
     # The list finds the site's sentences and leaves the chapters' ordinary prose alone.
-    for site, _ in colab_site_text.REPLACEMENTS[:3]:
-        assert colab_site_text.site_only_phrases(site), site
+    for site, _ in site_text.REPLACEMENTS[:3]:
+        assert site_text.site_only_phrases(site), site
     for prose in ("while in the report it was ahead, by a small margin", "Change the code on the page.",
                   "run the page's `fgsm_at_temperature`", "in the right-hand panel of the figure",
                   "whose solutions are hidden behind a toggle", "the margin loss on the logits"):
-        assert not colab_site_text.site_only_phrases(prose), prose
+        assert not site_text.site_only_phrases(prose), prose
 
 
 def test_render_refuses_site_only_text_it_has_no_colab_wording_for(tmp_path):

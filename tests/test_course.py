@@ -468,9 +468,9 @@ def test_no_classroom_or_colab_notebook_shows_raw_myst(notebooks):
 
 
 def test_no_classroom_notebook_says_what_only_makes_sense_on_the_site(notebooks):
-    import colab_site_text
+    from editions import site_text
 
-    found = {f"{name}: {cell.id}": colab_site_text.site_only_phrases(cell.source)
+    found = {f"{name}: {cell.id}": site_text.site_only_phrases(cell.source)
              for name, notebook in notebooks.items() for cell in notebook.cells if cell.cell_type == "markdown"}
     assert not {where: phrases for where, phrases in found.items() if phrases}
     # The shared note tells a classroom reader how to open the notebook in Colab, not where a form is.

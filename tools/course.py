@@ -5,7 +5,7 @@
 
 Every chapter ``book/NN_*.ipynb`` (never written) becomes ``OUT/instructor/NN_*.ipynb`` and
 ``OUT/student/NN_*.ipynb``. All the chapter's cells are kept, their Markdown converted to
-plain Markdown by the Colab edition's converter (``tools/colab_edition.py``); the markdown
+plain Markdown by the Colab edition's converter (``tools/editions/convert.py``); the markdown
 cell that holds its ``## Exercises`` section is split, and each exercise becomes
 
 * a markdown cell with the exercise's text;
@@ -96,32 +96,34 @@ class _Converter:
     def __init__(self, root: Path):
         sys.path.insert(0, str(root / "tools"))
         try:
-            import colab_edition
-            import colab_site_text
+            import editions
+            from editions import book, convert, figures, site_text
         finally:
             sys.path.pop(0)
-        self.module = colab_edition
-        self.site_text = colab_site_text
-        self.book = colab_edition.load_book(root)
-        self.replacements = [(site, CLASSROOM_WORDING.get(site, colab)) for site, colab in colab_site_text.REPLACEMENTS]
+        self.error = editions.EditionError
+        self.renderer = convert.ChapterRenderer
+        self.figures = figures
+        self.site_text = site_text
+        self.book = book.load_book(root)
+        self.replacements = [(site, CLASSROOM_WORDING.get(site, colab)) for site, colab in site_text.REPLACEMENTS]
 
     def __call__(self, chapter: str, text: str) -> str:
         text, _ = self.site_text.for_colab(text, self.replacements)
         try:
-            return self.module.ChapterRenderer(self.book, chapter).convert(text)
-        except self.module.EditionError as error:
+            return self.renderer(self.book, chapter).convert(text)
+        except self.error as error:
             raise CourseError(f"{chapter}: cannot convert its text to Markdown: {error}") from None
 
     def caption(self, chapter: str, cell) -> str | None:
         """The caption cell's Markdown for a figure cell (number, caption, alt text), as in the Colab edition."""
         try:
-            return self.module.figure_caption_markdown(self.module.ChapterRenderer(self.book, chapter), cell)
-        except self.module.EditionError as error:
+            return self.figures.figure_caption_markdown(self.renderer(self.book, chapter), cell)
+        except self.error as error:
             raise CourseError(f"{chapter}: {error}") from None
 
 
 # What a classroom notebook says where the Colab edition's wording would not fit (keyed by
-# the site's sentence in colab_site_text.REPLACEMENTS).
+# the site's sentence in editions.site_text.REPLACEMENTS).
 CLASSROOM_WORDING = {
     "In Colab, open it with the launch button (the rocket icon at the top of the page); "
     "the setup cell below installs `advlib` there.":

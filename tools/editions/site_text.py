@@ -4,12 +4,12 @@ The chapters are written for the site: their shared "Running this notebook" note
 the reader to the launch button (the rocket icon at the top of the page), and says the
 setup cell prints which data "the numbers on this page" come from. In the Colab edition
 the reader is already in Colab, there is no such button, and the numbers in the text are
-the book's own run, not the reader's. ``colab_edition`` rewrites each chapter's MyST
+the book's own run, not the reader's. The edition (``render``) rewrites each chapter's MyST
 with :data:`REPLACEMENTS` before converting it, then refuses to write a notebook in which
 :func:`site_only_phrases` still finds site furniture, so a new sentence of that kind is
 caught when the edition is rendered, not by a reader.
 
-Pure helpers, with no import of ``colab_edition`` (which imports this module).
+These are sentences of prose, matched as text (any run of white space standing for one space), not as MyST.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 
 # (text of the chapters, what the Colab edition says instead). Matched with any run of
 # white space (a line break of the source, say) standing for one space. Every entry must
-# still match some chapter: colab_edition refuses a stale one, so that a change of the
+# still match some chapter: the edition's render refuses a stale one, so that a change of the
 # site's wording is looked at here too.
 REPLACEMENTS: list[tuple[str, str]] = [
     # The "Running this notebook" note every chapter shares.

@@ -8,14 +8,15 @@ chapters (the Colab edition, the classroom notebooks) put a Markdown cell under 
 code cell instead: the caption, numbered as on the site, and the alt text as a visible
 "Figure description" line (an output image in Colab cannot carry alt text).
 
-Pure helpers, with no import of ``colab_edition`` (that module imports this one, and is
-also run as a script): ``colab_edition.figure_caption_markdown`` looks the number up and
-converts the caption's MyST with the chapter's renderer.
+:func:`figure_caption_markdown` looks the number up in the book's index (``book``) and
+converts the caption's MyST with the chapter's renderer (``convert``), which it is given.
 """
 
 from __future__ import annotations
 
 import re
+
+from . import EditionError
 
 # What a reader of the notebook sees before the alt text.
 DESCRIPTION_LABEL = "Figure description:"
@@ -73,3 +74,29 @@ def caption_markdown(number: str | None, caption: str, alt: str) -> str | None:
 def displayed_outputs(outputs) -> int:
     """How many outputs MyST-NB wraps in a figure each (every display_data and execute_result)."""
     return sum(1 for output in outputs if output.get("output_type") in ("display_data", "execute_result"))
+
+
+def figure_caption_markdown(renderer, cell) -> str | None:
+    """The Markdown of the cell that goes under ``cell`` (a chapter's code cell), or None.
+
+    The caption of the cell's ``mystnb.figure``, numbered as the site numbers it
+    ("*Fig. 3.1: ...*", the caption's MyST converted by ``renderer``, a
+    ``convert.ChapterRenderer``), and its ``mystnb.image.alt`` as a visible "Figure
+    description: ..." line. None for a cell without either, and for one whose figure the
+    site does not show (tagged remove-cell or remove-output). ``renderer`` must be the
+    cell's own chapter's.
+    """
+    if cell.get("cell_type") != "code":
+        return None
+    if {"remove-cell", "remove-output"} & set(cell.get("metadata", {}).get("tags", [])):
+        return None
+    figure, alt = figure_options(cell), alt_text(cell)
+    number = None
+    if is_numbered(figure):
+        key = figure_key(figure)
+        number = renderer.book.figures.get(renderer.chapter, {}).get(key)
+        if number is None:
+            raise EditionError(f"{renderer.chapter}: no figure {key!r} in this chapter: pass the renderer of "
+                               "the chapter the cell comes from")
+    caption = renderer.convert(str(figure.get("caption", ""))) if figure.get("caption") else ""
+    return caption_markdown(number, caption, alt)
