@@ -71,8 +71,6 @@ END_SOLUTION = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
 END_HIDDEN = "### END HIDDEN TESTS"
 # nbgrader's stubs (ClearSolutions.code_stub["python"] and .text_stub).
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-TEXT_STUB = "YOUR ANSWER HERE"
 ANSWER_PREFIX = "**Model answer.**\n\n"
 NOTE_ID = "course-note"
 
@@ -82,6 +80,9 @@ from course_parse import (  # noqa: E402  (tools/ is on sys.path when this runs)
 )
 from course_checks import CHECKS, MANUAL_POINTS, Check  # noqa: E402
 import course_nbgrader  # noqa: E402
+from course_student import (  # noqa: E402,F401 (re-exported: callers build and check both editions here)
+    CODE_STUB, TEXT_STUB, clear_hidden_tests, clear_solutions, student_notebook,
+)
 
 
 # --------------------------------------------------------------------------- building
@@ -246,55 +247,6 @@ def instructor_notebook(path: Path, convert) -> nbformat.NotebookNode:
         raise CourseError(f"{chapter}: duplicate cell ids {duplicates}")
     nbformat.validate(notebook)
     return notebook
-
-
-def _strip_regions(cell, what: str, stub: list[str]) -> bool:
-    """Replace each ``BEGIN <what>`` ... ``END <what>`` region of ``cell`` by ``stub`` (indented
-    like its BEGIN line), as nbgrader's preprocessors do (in place); whether there was one."""
-    out, inside, found = [], False, False
-    for line in cell.source.split("\n"):
-        if f"BEGIN {what}" in line:
-            if inside:
-                raise CourseError(f"nested BEGIN {what}")
-            inside = found = True
-            indent = re.match(r"\s*", line).group(0)
-            out += [indent + part for part in stub]
-        elif f"END {what}" in line:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise CourseError(f"no END {what} in {cell.source[:80]!r}")
-    cell.source = "\n".join(out)
-    return found
-
-
-def clear_solutions(cell) -> None:
-    """Replace a solution as nbgrader's ClearSolutions does (in place)."""
-    meta = cell.metadata.get("nbgrader", {})
-    stub = CODE_STUB if cell.cell_type == "code" else TEXT_STUB
-    original = cell.source
-    replaced = _strip_regions(cell, "SOLUTION", stub.split("\n"))
-    if replaced and not meta.get("solution"):
-        raise CourseError(f"a solution region in a cell that is not a solution cell: {original[:80]!r}")
-    if meta.get("solution") and not replaced:
-        cell.source = stub
-
-
-def clear_hidden_tests(cell) -> None:
-    """Remove the hidden tests as nbgrader's ClearHiddenTests does (in place)."""
-    original = cell.source
-    if _strip_regions(cell, "HIDDEN TESTS", []) and not cell.metadata.get("nbgrader", {}).get("grade"):
-        raise CourseError(f"hidden tests in a cell that is not graded: {original[:80]!r}")
-
-
-def student_notebook(instructor: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """What ``nbgrader generate_assignment`` releases: solutions and hidden tests removed."""
-    student = copy.deepcopy(instructor)
-    for cell in student.cells:
-        clear_solutions(cell)
-        clear_hidden_tests(cell)
-    return student
 
 
 def render_all(root: Path = ROOT, python: str | None = None) -> dict[str, str]:

@@ -948,7 +948,7 @@ MUTATIONS = [
     ),
     dict(
         id='course-hidden-tests-reach-students',
-        file='tools/course.py',
+        file='tools/course_student.py',
         original='        clear_hidden_tests(cell)\n',
         replacement='',
         description="the student notebooks keep the hidden tests (with the answers they compare against)",
