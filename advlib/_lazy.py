@@ -18,6 +18,8 @@ def exports(package, table):
     def __getattr__(name):
         if name in where:
             return getattr(importlib.import_module(f"{package}.{where[name]}"), name)
+        if name in table:  # a submodule not imported yet: advlib.training.recipes
+            return importlib.import_module(f"{package}.{name}")
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__():

@@ -14,7 +14,7 @@ from advlib._lazy import exports
 
 __getattr__, __dir__ = exports(__name__, {
     "one_step": ("fgsm", "fgsm_targeted", "random_sign", "random_sign_attack", "no_attack",
-                 "input_gradient_function", "probability_cross_entropy"),
+                 "input_gradient_function", "probability_cross_entropy", "PROBABILITY_EPSILON"),
     "iterative": ("pgd", "eot_pgd", "eot_fgsm", "transfer", "margin_loss"),
     "auto_pgd": ("apgd", "apgd_targeted", "cross_entropy_loss", "dlr_loss", "targeted_dlr_loss"),
     "square_search": ("square",),
