@@ -1,13 +1,16 @@
-/* The FGSM playground of chapter 3 (see _ext/fgsm_playground.py and the README's
- * "Try it on the page").
+/* The book's live FGSM figures (see _ext/fgsm_playground.py and the README's
+ * "Try it on the page"): chapter 3's baseline, chapter 6's distilled student at T = 1.
  *
- * Runs the book's shipped baseline, the Table-1 CNN, in the reader's browser with
- * TensorFlow.js ops on the CPU backend (deterministic float32, like Keras on a CPU), and
- * attacks it with FGSM exactly as advlib.attacks.fgsm does: the loss is the categorical
+ * Runs a shipped model, the Table-1 CNN, in the reader's browser with TensorFlow.js ops
+ * on the CPU backend (deterministic float32, like Keras on a CPU), with its softmax at
+ * the figure's temperature (data-temperature; default the model's own), and attacks it
+ * with FGSM exactly as advlib.attacks.fgsm does: the loss is the categorical
  * cross-entropy of the *softmax output* with the probabilities clipped to
  * [1e-7, 1 - 1e-7], so a saturated softmax gives a zero gradient and leaves the image
- * unchanged. Dropout is inactive at inference and omitted. The weights and images are
- * written into the built site by tools/playground_export.py.
+ * unchanged. With data-attack-temperature a second switch takes FGSM's gradient at that
+ * temperature instead (advlib.attacks.fgsm(..., temperature=T)), while the prediction
+ * stays the figure's. Dropout is inactive at inference and omitted. The weights and
+ * images are written into the built site by tools/playground_export.py.
  *
  * Without JavaScript (or before the model has loaded) the figure shows its static
  * fallback image and text; the live controls are `hidden` until everything is ready.
@@ -63,13 +66,13 @@
     return tf.add(tf.matMul(h, w["logits/kernel"]), w["logits/bias"]);
   }
 
-  function probabilities(model, x) {
-    return tf.softmax(tf.div(logits(model, x), model.manifest.temperature));
+  function probabilities(model, x, temperature) {
+    return tf.softmax(tf.div(logits(model, x), temperature));
   }
 
   // advlib.attacks.probability_cross_entropy, summed over the batch.
-  function loss(model, x, yOneHot) {
-    var clipped = tf.clipByValue(probabilities(model, x), PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
+  function loss(model, x, yOneHot, temperature) {
+    var clipped = tf.clipByValue(probabilities(model, x, temperature), PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON);
     return tf.neg(tf.sum(tf.mul(yOneHot, tf.log(clipped))));
   }
 
@@ -88,39 +91,46 @@
     return tf.tensor(signs, [1, 32, 32, 3], "float32");
   }
 
-  function Playground(model, images) {
+  // temperature: the softmax temperature the figure reads the model at.
+  function Playground(model, images, temperature) {
     this.model = model;
     this.images = images;
-    this.directions = {};  // image index -> {fgsm, noise} sign tensors (kept)
+    this.temperature = temperature;
+    this.directions = {};  // "index mode temperature" -> sign tensor (kept)
   }
 
-  Playground.prototype.direction = function (index, mode) {
-    var self = this;
-    if (!this.directions[index]) {
+  // The sign tensor for an image: FGSM's, its gradient taken at gradientTemperature, or
+  // the random signs ("noise").
+  Playground.prototype.direction = function (index, mode, gradientTemperature) {
+    var self = this, key = index + " " + mode + (mode === "fgsm" ? " " + gradientTemperature : "");
+    if (!this.directions[key]) {
       var label = this.images.meta.images[index].label;
-      this.directions[index] = tf.tidy(function () {
+      this.directions[key] = tf.tidy(function () {
+        if (mode === "noise") return tf.keep(randomSigns(index));
         var x = imageTensor(self.images, index);
         var y = tf.cast(tf.oneHot(tf.tensor1d([label], "int32"), 10), "float32");
-        var gradient = tf.grad(function (input) { return loss(self.model, input, y); })(x);
-        return { fgsm: tf.keep(tf.sign(gradient)), noise: tf.keep(randomSigns(index)) };
+        var gradient = tf.grad(function (input) { return loss(self.model, input, y, gradientTemperature); })(x);
+        return tf.keep(tf.sign(gradient));
       });
     }
-    return this.directions[index][mode];
+    return this.directions[key];
   };
 
   // x_adv = clip(x + eps * direction, 0, 1): FGSM (Eq. 3.1) or random sign (Eq. 3.2).
-  Playground.prototype.perturbed = function (index, eps, mode) {
+  Playground.prototype.perturbed = function (index, eps, mode, gradientTemperature) {
     var self = this;
     return tf.tidy(function () {
       var x = imageTensor(self.images, index);
-      return tf.clipByValue(tf.add(x, tf.mul(self.direction(index, mode), eps)), 0, 1);
+      return tf.clipByValue(tf.add(x, tf.mul(self.direction(index, mode, gradientTemperature), eps)), 0, 1);
     });
   };
 
-  Playground.prototype.compute = function (index, eps, mode) {
+  // gradientTemperature: where FGSM takes its gradient (default the figure's temperature);
+  // the probabilities are always the figure's.
+  Playground.prototype.compute = function (index, eps, mode, gradientTemperature) {
     var self = this;
-    var adversarial = this.perturbed(index, eps, mode);
-    var probs = tf.tidy(function () { return probabilities(self.model, adversarial); });
+    var adversarial = this.perturbed(index, eps, mode, gradientTemperature || this.temperature);
+    var probs = tf.tidy(function () { return probabilities(self.model, adversarial, self.temperature); });
     var result = { adversarial: adversarial.dataSync(), probabilities: Array.from(probs.dataSync()) };
     var clean = imageTensor(this.images, index);
     result.clean = clean.dataSync();
@@ -143,7 +153,10 @@
     var live = figure.querySelector(".advlib-playground-live");
     var select = live.querySelector("select");
     var slider = live.querySelector("input[type=range]");
-    var toggle = live.querySelector("input[role=switch]");
+    var toggle = live.querySelector(".advlib-playground-noise");
+    var attackToggle = live.querySelector(".advlib-playground-attack");  // absent without data-attack-temperature
+    var attackTemperature = Number(figure.getAttribute("data-attack-temperature"));
+    var modelName = figure.getAttribute("data-model-name");
     var epsText = live.querySelector(".advlib-playground-eps");
     var canvases = live.querySelectorAll("canvas");
     var bars = live.querySelector(".advlib-playground-bars");
@@ -168,11 +181,16 @@
       return { row: row, meter: meter, value: value };
     });
 
+    select.value = figure.getAttribute("data-image") || "0";
+
     function update() {
       var index = Number(select.value), eps = Number(slider.value);
       var mode = toggle.checked ? "noise" : "fgsm";
+      // Random signs have no gradient: the temperature switch means nothing for them.
+      if (attackToggle) attackToggle.disabled = mode === "noise";
+      var gradientTemperature = attackToggle && attackToggle.checked ? attackTemperature : playground.temperature;
       var image = playground.images.meta.images[index];
-      var result = playground.compute(index, eps, mode);
+      var result = playground.compute(index, eps, mode, gradientTemperature);
       epsText.textContent = eps.toFixed(3);
       slider.setAttribute("aria-valuetext", "eps " + eps.toFixed(3));
       draw(canvases[0], result.clean, function (v) { return v; });
@@ -181,6 +199,8 @@
         return eps > 0 ? 0.5 + (v - result.clean[k]) / (2 * eps) : 0.5;
       });
       draw(canvases[2], result.adversarial, function (v) { return v; });
+      var changed = 0;
+      for (var k = 0; k < result.clean.length; k++) if (result.adversarial[k] !== result.clean[k]) changed++;
       var top = 0;
       result.probabilities.forEach(function (p, k) {
         rows[k].meter.value = p;
@@ -189,15 +209,20 @@
         if (p > result.probabilities[top]) top = k;
       });
       rows.forEach(function (r, k) { r.row.classList.toggle("advlib-playground-top", k === top); });
-      status.textContent = (mode === "fgsm" ? "FGSM" : "Random-sign noise") + " at eps " + eps.toFixed(3) +
-        ": the baseline predicts " + classes[top] + " (" + result.probabilities[top].toFixed(2) +
-        "); the true class is " + image["class"] + ".";
-      figure.dataset.state = JSON.stringify({ index: index, eps: eps, mode: mode, top: top,
+      var attack = mode === "noise" ? "Random-sign noise"
+        : "FGSM" + (attackToggle ? " (gradient at T = " + gradientTemperature + ")" : "");
+      status.textContent = attack + " at eps " + eps.toFixed(3) + " changed " + changed.toLocaleString("en") + " of the " +
+        result.clean.length.toLocaleString("en") + " pixel values: " + modelName + " predicts " + classes[top] + " (" +
+        result.probabilities[top].toFixed(2) + "); the true class is " + image["class"] + ".";
+      figure.dataset.state = JSON.stringify({ index: index, eps: eps, mode: mode, top: top, changed: changed,
+                                              gradientTemperature: gradientTemperature,
                                               probabilities: result.probabilities });
     }
 
-    [select, slider, toggle].forEach(function (control) { control.addEventListener("input", update); });
-    toggle.addEventListener("change", update);
+    [select, slider, toggle, attackToggle].forEach(function (control) {
+      if (control) control.addEventListener("input", update);
+    });
+    [toggle, attackToggle].forEach(function (control) { if (control) control.addEventListener("change", update); });
     update();
     live.hidden = false;
     figure.classList.add("advlib-playground-ready");
@@ -205,11 +230,13 @@
 
   function start(figure) {
     var base = figure.getAttribute("data-playground");
+    var model = figure.getAttribute("data-model") || "baseline";
     // The CPU backend: float32 like Keras on a CPU, and no GPU needed (WebGL's float16
     // textures on some devices would not give Keras's numbers).
     tf.setBackend("cpu");
-    return Promise.all([tf.ready(), loadWeights(base), loadImages(base)]).then(function (parts) {
-      var playground = new Playground(parts[1], parts[2]);
+    return Promise.all([tf.ready(), loadWeights(base + model + "/"), loadImages(base)]).then(function (parts) {
+      var own = parts[1].manifest.temperature, chosen = figure.getAttribute("data-temperature");
+      var playground = new Playground(parts[1], parts[2], chosen === null ? own : Number(chosen));
       build(figure, playground);
       // Milliseconds from the start of navigation to the first prediction on the page.
       playground.firstPredictionMs = performance.now();
@@ -226,8 +253,11 @@
       : start(figure)).then(function (playground) {
         api.playground = playground;
         // For tests/test_playground.py: the page's own numbers, as plain arrays.
+        // gradientTemperature (optional): FGSM's gradient at another temperature, as the switch.
         api.probabilities = function (index) { return playground.compute(index, 0, "fgsm").probabilities; };
-        api.adversarial = function (index, eps) { return Array.from(playground.compute(index, eps, "fgsm").adversarial); };
+        api.adversarial = function (index, eps, gradientTemperature) {
+          return Array.from(playground.compute(index, eps, "fgsm", gradientTemperature).adversarial);
+        };
         api.images = playground.images.meta;
         api.firstPredictionMs = playground.firstPredictionMs;
         return playground;

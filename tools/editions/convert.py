@@ -313,7 +313,8 @@ class ChapterRenderer:
         if name == "fgsm-playground":
             # The live figure (_ext/fgsm_playground.py) runs only on the site: one line points there.
             url = self.site.page(self.chapter, "fgsm-playground")
-            return ["", f"*Interactive figure: [move eps and watch FGSM fool the baseline]({url}), live in your "
+            model = options.get("model-name", "the baseline")
+            return ["", f"*Interactive figure: [move eps and watch FGSM attack {model}]({url}), live in your "
                         "browser on the book's website.*", ""]
         if name in DROPPED_DIRECTIVES:
             return []
