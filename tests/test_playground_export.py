@@ -82,8 +82,10 @@ def test_only_the_table_1_network_is_exported(monkeypatch):
     shipped = {"cnn": fake_model(playground_export.NETWORK_WEIGHTS),
                "noisy": fake_model(("noise/scale", *playground_export.NETWORK_WEIGHTS))}
     fake = types.SimpleNamespace(load_or_train=lambda name, profile, train: shipped[name])
-    monkeypatch.setattr(advlib, "experiments", fake, raising=False)
-    monkeypatch.setitem(sys.modules, "advlib.experiments", fake)
+    import advlib.runs
+
+    monkeypatch.setattr(advlib.runs, "experiments", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "advlib.runs.experiments", fake)
     assert playground_export.load_model("cnn") is shipped["cnn"]
     with pytest.raises(playground_export.ExportError, match="'noisy' is not the Table-1 CNN"):
         playground_export.load_model("noisy")
