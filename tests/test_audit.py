@@ -155,7 +155,7 @@ def test_a_report_survives_a_json_round_trip_and_summarises_its_numbers(linear_c
     y = predictions(weights, bias, x)
     model = linear_softmax_model(weights, bias)
     report = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES, surrogate=linear_softmax_model(weights * 2, bias))
-    again = audit.AuditReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    again = audit.AuditResult.from_dict(json.loads(json.dumps(report.to_dict())))
     assert again == report
     assert str(again) == str(report)
     assert list(again.pgd_accuracy_by_eps) == list(HONEST_EPS_VALUES)
@@ -168,9 +168,9 @@ def test_a_report_survives_a_json_round_trip_and_summarises_its_numbers(linear_c
     # Not checked without a surrogate: the summary says so with None, and JSON keeps it.
     unchecked = audit.audit(model, x, y, eps_values=HONEST_EPS_VALUES)
     assert unchecked.summary()["transfer"] is None
-    assert audit.AuditReport.from_dict(json.loads(json.dumps(unchecked.to_dict()))) == unchecked
+    assert audit.AuditResult.from_dict(json.loads(json.dumps(unchecked.to_dict()))) == unchecked
     with pytest.raises(ValueError, match="to_dict"):
-        audit.AuditReport.from_dict({"eps": 0.01})
+        audit.AuditResult.from_dict({"eps": 0.01})
 
 
 class PhaseJitter(keras.layers.Layer):

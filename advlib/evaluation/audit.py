@@ -24,7 +24,7 @@ import numpy as np
 
 from advlib import validate
 from advlib.verdicts import claims
-from advlib.evaluation.audit_result import AuditReport, Symptom  # noqa: F401 (what audit() returns)
+from advlib.evaluation.audit_result import AuditResult, Symptom  # noqa: F401 (what audit() returns)
 
 # eps in pixel units of 1/255, up to the 8/255 common in the literature for CIFAR-10.
 DEFAULT_EPS_VALUES = (1 / 255, 2 / 255, 4 / 255, 8 / 255)
@@ -98,7 +98,7 @@ def audit(
         batch_size: images per gradient computation.
 
     Returns:
-        an :class:`AuditReport`; ``report.flags`` names the symptoms present.
+        an :class:`AuditResult`; ``report.flags`` names the symptoms present.
     """
     # Imported here so that importing this module (for its thresholds) needs no TensorFlow.
     from advlib.attacks import iterative, one_step
@@ -240,4 +240,4 @@ def audit(
                 "should not beat PGD with one draw by much, else the noise only hides the gradient",
             )
         )
-    return AuditReport(symptoms=symptoms, eps=eps, clean_accuracy=clean_accuracy, pgd_accuracy_by_eps=curve)
+    return AuditResult(symptoms=symptoms, eps=eps, clean_accuracy=clean_accuracy, pgd_accuracy_by_eps=curve)

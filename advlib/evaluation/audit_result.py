@@ -27,7 +27,7 @@ class Symptom:
 
 
 @dataclass
-class AuditReport:
+class AuditResult:
     """The result of :func:`audit`: a list of :class:`Symptom` and the accuracies behind them.
 
     ``flags`` lists the names of the symptoms present; ``str(report)`` is a plain-text
@@ -117,7 +117,7 @@ class AuditReport:
                 pgd_accuracy_by_eps=_unpairs(data["pgd_accuracy_by_eps"]),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"not an AuditReport.to_dict() result: {error!r}") from None
+            raise ValueError(f"not an AuditResult.to_dict() result: {error!r}") from None
 
     def __getitem__(self, name):
         for symptom in self.symptoms:

@@ -235,7 +235,7 @@ def audit_model(view, profile, **options):
             EOT-PGD step for the randomness check of random views).
 
     Returns:
-        an :class:`advlib.evaluation.audit.AuditReport` on the :func:`advlib.runs.measurements.attack_subset` images.
+        an :class:`advlib.evaluation.audit.AuditResult` on the :func:`advlib.runs.measurements.attack_subset` images.
     """
     from advlib.evaluation import audit
 
@@ -252,7 +252,7 @@ def audit_model(view, profile, **options):
         )
         return report.to_dict(), {}
 
-    return audit.AuditReport.from_dict(_study("audit", view, profile, options, compute))
+    return audit.AuditResult.from_dict(_study("audit", view, profile, options, compute))
 
 
 def _saved_audit_curve(view, profile, sweep_parameters):
@@ -276,7 +276,7 @@ def run_all(profile, *, verbose=True):
     """Compute (or load) every study chapter 9 shows, training missing models; return them.
 
     Audits run first: each sweep then reads its PGD curve from the audit of its view.
-    Returns ``{"audit": {label: AuditReport}, "sweep": {label: Sweep}}`` in chapter order.
+    Returns ``{"audit": {label: AuditResult}, "sweep": {label: Sweep}}`` in chapter order.
     """
     profile = registry.get_profile(profile)
     studies = [("audit", view) for view in registry.audit_views()] + [("sweep", view) for view in registry.sweep_views()]

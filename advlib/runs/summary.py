@@ -103,7 +103,7 @@ def format_report(profile):
 
 def format_studies(profile):
     """Chapter 9's sweeps and audits as text, from saved results only, naming the missing ones."""
-    from advlib.evaluation.audit_result import AuditReport
+    from advlib.evaluation.audit_result import AuditResult
 
     profile = registry.get_profile(profile)
     saved, missing, sizes, shown = studies.load_saved(profile), [], set(), []
@@ -139,7 +139,7 @@ def format_studies(profile):
         if result is None:
             lines.append(f"{view.label:<36}{'missing':>8}")
             continue
-        report = AuditReport.from_dict(result)
+        report = AuditResult.from_dict(result)
         # A number not measured (no surrogate, or EOT on a deterministic model) is a dash.
         cells = "".join(
             f"{'-':>{width}}" if value is None else f"{value:>{width}.3f}"

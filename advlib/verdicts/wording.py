@@ -82,7 +82,7 @@ def relation(ours, other):
 
 
 def flagged_phrase(report):
-    """"is flagged (zero gradients, ...)" or "is not flagged", for an :class:`advlib.evaluation.audit_result.AuditReport`."""
+    """"is flagged (zero gradients, ...)" or "is not flagged", for an :class:`advlib.evaluation.audit_result.AuditResult`."""
     flags = report.flags
     return f"is flagged ({', '.join(flag.replace('_', ' ') for flag in flags)})" if flags else "is not flagged"
 
