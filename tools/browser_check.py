@@ -1,8 +1,8 @@
 """Load every page of the built book in headless Chromium and check what a reader sees.
 
-Used by ``tests/test_book_browser.py``; it also runs on its own::
+Used by ``tests/book/test_pages_in_browser.py``; it also runs on its own::
 
-    .venv/bin/python tests/browser_check.py [--html _build/html] [--screenshots DIR]
+    .venv/bin/python tools/browser_check.py [--html _build/html] [--screenshots DIR]
 
 For each page listed in ``_toc.yml`` it checks that
 
@@ -13,13 +13,13 @@ For each page listed in ``_toc.yml`` it checks that
 * no same-origin link (``<a href>``, ``#`` fragments ignored) and no same-origin
   resource the page requested answers with an HTTP error such as 404;
 * nothing of the build machine is in the page text: no absolute path such as
-  ``/tmp/...``, ``/work/...``, ``/root/...`` or ``C:\\...`` (:func:`machine_paths`);
+  ``/tmp/...``, ``/work/...``, ``/root/...`` or ``C:\\...`` (``book_site.machine_paths``);
 * every cross-reference resolved: Sphinx leaves an unresolved ``{term}``, ``{numref}``,
   ``{doc}`` or ``{ref}`` as a ``span.xref`` outside any link, and an unresolved
   ``{cite}`` as a ``span.bibtex-citation`` without a link ("[]"); a bibliography key
   in the text (keys from ``references.bib``) also counts as an unresolved citation;
 * the licence line of the footer (``html.extra_footer`` in ``_config.yml``) is on the
-  page (:data:`LICENCE_MARKERS`);
+  page (``book_site.LICENCE_MARKERS``);
 * a chapter of a numbered part of ``_toc.yml`` carries its number in its title
   (``<span class="section-number">``), and every figure caption and ``{numref}`` on the
   page is numbered ("Fig. 3.2");
@@ -30,29 +30,29 @@ The site is served by Python's ``http.server`` on a free localhost port. Request
 other hosts are blocked, so the check gives the same answer offline and online.
 Chromium is Debian's ``/usr/bin/chromium`` driven through the ``playwright`` package
 (Playwright's own browser download is not used).
+
+What a page should contain is in ``tools/book_site.py`` (no browser needed); this file
+drives the browser.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
-import os
-import re
 import sys
-import threading
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from book_site import (
+    REPO_ROOT,
+    BookPage,
+    BookServer,
+    content_problems,
+    expected_colab_url,
+    html_dir,
+    http_status,
+    toc_pages,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-TOC_FILE = REPO_ROOT / "_toc.yml"
-CONFIG_FILE = REPO_ROOT / "_config.yml"
-DEFAULT_HTML_DIR = REPO_ROOT / "_build" / "html"
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,205 +67,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Source suffixes a _toc.yml entry (given without extension) can resolve to.
-SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
-
 PAGE_TIMEOUT_MS = 60_000
 IMAGE_TIMEOUT_MS = 20_000
-
-BIB_FILE = REPO_ROOT / "references.bib"
-# Text of the footer licence line that every page must show (see _config.yml).
-LICENCE_MARKERS = ("Creative Commons Attribution 4.0", "CC BY 4.0", "MIT licence")
-# An absolute path of a POSIX or Windows machine in page text. The look-behind keeps
-# URLs ("https://host/work/...") and fractions ("8/255") out.
-_MACHINE_PATH = re.compile(
-    r"(?<![\w.~:/-])/(?:tmp|work|root|home|Users|var|opt|usr|mnt|srv|etc|private)/[^\s]*"
-    r"|(?<![\w])[A-Za-z]:\\[^\s]+"
-)
-
-
-def html_dir() -> Path:
-    """The built site to check: ``$ADVLIB_BOOK_HTML`` or ``_build/html``."""
-    env = os.environ.get("ADVLIB_BOOK_HTML")
-    if env:
-        path = Path(env)
-        return path if path.is_absolute() else (REPO_ROOT / path)
-    return DEFAULT_HTML_DIR
-
-
-# --------------------------------------------------------------------------------------
-# What the book should contain
-
-
-@dataclass(frozen=True)
-class BookPage:
-    docname: str  # e.g. "book/intro", as in _toc.yml (no extension)
-    source: Path  # the source file, relative to the repository root
-
-    @property
-    def html_path(self) -> str:
-        return f"{self.docname}.html"
-
-    @property
-    def is_notebook(self) -> bool:
-        return self.source.suffix == ".ipynb"
-
-    @property
-    def screenshot_name(self) -> str:
-        name = self.docname
-        if name.startswith("book/"):
-            name = name[len("book/") :]
-        return name.replace("/", "__") + ".png"
-
-
-def _toc_docnames(node) -> list[str]:
-    """Every ``root``/``file`` entry of a _toc.yml tree, in reading order."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("root", "file") and isinstance(value, str):
-                found.append(value)
-            else:
-                found.extend(_toc_docnames(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_toc_docnames(item))
-    return found
-
-
-def _resolve_source(entry: str) -> tuple[str, Path]:
-    entry = entry.strip().lstrip("/")
-    path = Path(entry)
-    if path.suffix in SOURCE_SUFFIXES:
-        return path.with_suffix("").as_posix(), path
-    for suffix in SOURCE_SUFFIXES:
-        candidate = path.with_name(path.name + suffix)
-        if (REPO_ROOT / candidate).exists():
-            return entry, candidate
-    # Missing source: keep the page so that its check fails with a clear message.
-    return entry, path.with_name(path.name + ".md")
-
-
-def toc_pages(toc_file: Path = TOC_FILE) -> list[BookPage]:
-    """The pages listed in ``_toc.yml``, root first, without duplicates."""
-    if not toc_file.exists():
-        return []
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8")) or {}
-    pages: list[BookPage] = []
-    seen: set[str] = set()
-    for entry in _toc_docnames(toc):
-        docname, source = _resolve_source(entry)
-        if docname not in seen:
-            seen.add(docname)
-            pages.append(BookPage(docname, source))
-    return pages
-
-
-def expected_colab_url(page: BookPage, config_file: Path = CONFIG_FILE) -> str:
-    """Where the Colab button of a notebook page must point, from ``_config.yml``."""
-    config = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-    repo_url = str(config["repository"]["url"]).rstrip("/")
-    if repo_url.endswith(".git"):
-        repo_url = repo_url[: -len(".git")]
-    branch = config["repository"].get("branch") or "master"
-    colab = str(config["launch_buttons"]["colab_url"]).rstrip("/")
-    org_repo = urllib.parse.urlparse(repo_url).path.strip("/")
-    return f"{colab}/github/{org_repo}/blob/{branch}/{page.source.as_posix()}"
-
-
-def machine_paths(text: str) -> list[str]:
-    """Absolute paths of a machine (``/tmp/...``, ``/work/...``, ``C:\\...``) found in ``text``."""
-    found = [match.group(0) for match in _MACHINE_PATH.finditer(text)]
-    # "/tmp/" and "/work/" anywhere are always wrong on a page, even inside a longer token.
-    for marker in ("/tmp/", "/work/"):
-        if marker in text and not any(marker in path for path in found):
-            start = text.index(marker)
-            found.append(text[max(0, start - 20) : start + 40].strip())
-    return found
-
-
-def bib_keys(bib_file: Path = BIB_FILE) -> list[str]:
-    """The citation keys of ``references.bib`` (empty when there is none)."""
-    if not bib_file.exists():
-        return []
-    return re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", bib_file.read_text(encoding="utf-8"))
-
-
-def unresolved_citations(text: str, keys: list[str]) -> list[str]:
-    """Bibliography keys that appear as words in page text: a ``{cite}`` left unresolved."""
-    return [key for key in keys if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", text)]
-
-
-def chapter_numbers(toc_file: Path = TOC_FILE) -> dict[str, int]:
-    """``{docname: number}`` for the chapters of the numbered parts of ``_toc.yml``.
-
-    Numbering runs on across numbered parts (Jupyter Book's multi-toc numbering); the
-    root page and the chapters of unnumbered parts have no number.
-    """
-    if not toc_file.exists():
-        return {}
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8")) or {}
-    groups = toc.get("parts") or [dict(toc.get("options") or {}, chapters=toc.get("chapters", []))]
-    numbers: dict[str, int] = {}
-    count = 0
-    for group in groups:
-        if not group.get("numbered"):
-            continue
-        for chapter in group.get("chapters", []):
-            if "file" in chapter:
-                count += 1
-                numbers[_resolve_source(chapter["file"])[0]] = count
-    return numbers
-
-
-# --------------------------------------------------------------------------------------
-# Serving the site
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - signature from the base class
-        pass
-
-
-class BookServer:
-    """Serve a folder on a free port of 127.0.0.1 from a background thread."""
-
-    def __init__(self, root: Path):
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        host, port = self._httpd.server_address[:2]
-        self.base_url = f"http://{host}:{port}/"
-
-    def __enter__(self) -> "BookServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=10)
-
-    def url(self, path: str) -> str:
-        return urllib.parse.urljoin(self.base_url, path)
-
-    def is_internal(self, url: str) -> bool:
-        return url.startswith(self.base_url)
-
-
-def http_status(url: str) -> int:
-    """Status of a HEAD request (GET if HEAD is refused), following redirects."""
-    for method in ("HEAD", "GET"):
-        request = urllib.request.Request(url, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            if method == "HEAD" and error.code in (405, 501):
-                continue
-            return error.code
-    return 0
 
 
 # --------------------------------------------------------------------------------------
@@ -433,28 +236,6 @@ def check_page(
         tab.screenshot(path=str(screenshot_dir / page.screenshot_name), full_page=True)
     finally:
         context.close()
-    return problems
-
-
-def content_problems(page: BookPage, content: dict, keys: list[str] | None = None,
-                     numbers: dict[str, int] | None = None) -> list[str]:
-    """Problems in what :data:`_CONTENT_JS` read from ``page`` (pure, so it is testable without a browser)."""
-    keys = bib_keys() if keys is None else keys
-    numbers = chapter_numbers() if numbers is None else numbers
-    problems = [f"machine path in the page text: {path!r}" for path in machine_paths(content["body"])]
-    problems += [f"unresolved cross-reference: {text!r}" for text in content["unresolved"]]
-    problems += [f"unresolved citation key in the text: {key!r}" for key in unresolved_citations(content["article"], keys)]
-    if not all(marker in content["body"] for marker in LICENCE_MARKERS):
-        problems.append(f"the licence line ({' / '.join(LICENCE_MARKERS)}) is not on the page")
-    expected = numbers.get(page.docname)
-    if expected is not None and (content["number"] or "").rstrip(". ") != str(expected):
-        problems.append(f"chapter number in the title is {content['number']!r}, expected {expected}")
-    for caption in content["captions"]:
-        if not (caption["number"] or "").startswith("Fig."):
-            problems.append(f"figure caption without a number: {caption['text']!r}")
-    for reference in content["numrefs"]:
-        if not re.match(r"(Fig\.|Eq\.|Table|Listing) ?\d", reference):
-            problems.append(f"{{numref}} without a number: {reference!r}")
     return problems
 
 

@@ -11,7 +11,7 @@
  *
  * Without JavaScript (or before the model has loaded) the figure shows its static
  * fallback image and text; the live controls are `hidden` until everything is ready.
- * window.advlibPlayground exposes the computations to tests/test_playground.py.
+ * window.advlibPlayground exposes the computations to tests/book/test_playground.py.
  */
 (function () {
   "use strict";
@@ -225,7 +225,7 @@
       ? Promise.reject(new Error("TensorFlow.js did not load"))
       : start(figure)).then(function (playground) {
         api.playground = playground;
-        // For tests/test_playground.py: the page's own numbers, as plain arrays.
+        // For tests/book/test_playground.py: the page's own numbers, as plain arrays.
         api.probabilities = function (index) { return playground.compute(index, 0, "fgsm").probabilities; };
         api.adversarial = function (index, eps) { return Array.from(playground.compute(index, eps, "fgsm").adversarial); };
         api.images = playground.images.meta;

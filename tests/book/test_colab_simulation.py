@@ -44,7 +44,7 @@ runtime moves to; ``lower`` loads weights on ``quick`` already); each venv holds
 its versions. They take minutes, so they are marked ``colab_sim`` and skipped unless
 ADVLIB_COLAB_SIM=1 (.ci/run sets it, after ``make test``):
 
-    ADVLIB_COLAB_SIM=1 .venv/bin/python -m pytest tests/test_colab_simulation.py -m colab_sim
+    ADVLIB_COLAB_SIM=1 .venv/bin/python -m pytest tests/book/test_colab_simulation.py -m colab_sim
 """
 
 from __future__ import annotations
@@ -65,13 +65,12 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import colab_edition  # noqa: E402
+import colab_edition
+from tests.support.paths import REPOSITORY
 
-SIM_TOOLS = ROOT / "tools" / "colab_sim"
+SIM_TOOLS = REPOSITORY / "tools" / "colab_sim"
 LAUNCHER = SIM_TOOLS / "colab_kernel_launcher.py"
-EDITION = sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb"))
+EDITION = sorted((REPOSITORY / "colab").glob("[0-9][0-9]_*.ipynb"))
 # The chapter run on the form's default profile, and in which runtime: chapter 3 loads the
 # shipped full baseline and attacks the whole test set (about 25 s in the full build).
 FULL_PROFILE_RUN = ("03_fgsm", "newest")
@@ -117,7 +116,7 @@ def lower_bounds() -> dict[str, str]:
     Each bound must be written as the exact release it names (``2.16.1``, not ``2.16``):
     the venv installs ``name==bound`` and the checks compare the installed version with it.
     """
-    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    dependencies = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]["dependencies"]
     requirements = {Requirement(line).name.lower(): Requirement(line) for line in dependencies}
     bounds = {}
     for name in PREINSTALLED:
@@ -204,10 +203,10 @@ def colab_venv(request):
 def snapshot(tmp_path_factory):
     """A git repository holding this working tree as ``git add -A`` would commit it: (path, commit)."""
     repo = tmp_path_factory.mktemp("snapshot") / "advlib"
-    listed = _run(["git", "-C", ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+    listed = _run(["git", "-C", REPOSITORY, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                   timeout=120, what="git ls-files")
     for name in sorted(set(filter(None, listed.split("\0")))):
-        source = ROOT / name
+        source = REPOSITORY / name
         if source.is_file() or source.is_symlink():  # tracked files deleted in the tree are left out
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / name, follow_symlinks=False)
@@ -242,7 +241,7 @@ def _cifar10():
     configured = os.environ.get("ADVLIB_CIFAR10")
     if configured:
         return configured
-    default = ROOT.parent / "shared" / "data" / "cifar10-jpeg"  # the layout .ci/run exports
+    default = REPOSITORY.parent / "shared" / "data" / "cifar10-jpeg"  # the layout .ci/run exports
     if not default.is_dir():
         pytest.fail("set ADVLIB_CIFAR10 to a local copy of CIFAR-10 (the simulated runtime is offline)")
     return str(default)
@@ -251,7 +250,7 @@ def _cifar10():
 def _check_cell(runtime, profile, snapshot_url, commit):
     """The extra last cell: did this notebook run in the simulated runtime, as set up?"""
     return f'''\
-# Simulated-Colab check, added by tests/test_colab_simulation.py (not part of the edition).
+# Simulated-Colab check, added by tests/book/test_colab_simulation.py (not part of the edition).
 import importlib.metadata, json, os, sys
 import advlib, advlib.results.store
 
@@ -275,7 +274,7 @@ assert not trained, f"models were trained, not loaded from the shipped weights: 
 
 def _prepare(chapter, workdir, *, profile, runtime, snapshot):
     """Copy ``colab/<chapter>.ipynb`` into ``workdir/content`` as a Colab user would run it."""
-    notebook = json.loads((ROOT / "colab" / f"{chapter}.ipynb").read_text())
+    notebook = json.loads((REPOSITORY / "colab" / f"{chapter}.ipynb").read_text())
     cells = notebook["cells"]
     ids = [cell.get("id") for cell in cells]
     for needed in (colab_edition.PROFILE_ID, colab_edition.SETUP_ID):
@@ -294,7 +293,7 @@ def _prepare(chapter, workdir, *, profile, runtime, snapshot):
     path.write_text(json.dumps(notebook, indent=1))
     # nbval's settings for the book (stderr, images and HTML never compared), and a
     # pytest.ini so that this run reads no configuration from outside workdir.
-    shutil.copy(ROOT / "book" / "conftest.py", workdir / "conftest.py")
+    shutil.copy(REPOSITORY / "book" / "conftest.py", workdir / "conftest.py")
     (workdir / "pytest.ini").write_text("[pytest]\n")
     return path
 

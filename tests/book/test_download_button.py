@@ -26,11 +26,10 @@ import nbformat
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import colab_edition  # noqa: E402
+import colab_edition
+from tests.support.paths import REPOSITORY
 
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+CONFIG = yaml.safe_load((REPOSITORY / "_config.yml").read_text())
 RAW_MYST = ["{glue", "{term}", "{cite", "{numref}", "{eq}", "{ref}", "{doc}", "```{", ":::{", ":class:"]
 
 
@@ -69,7 +68,7 @@ def _tiny_book(root: Path) -> None:
     (root / "colab").mkdir()
     # The extensions _config.yml enables, by absolute path (its paths are relative to the repository).
     enabled = CONFIG.get("sphinx", {}).get("local_extensions") or {}
-    local = {name: str((ROOT / path).resolve()) for name, path in enabled.items()}
+    local = {name: str((REPOSITORY / path).resolve()) for name, path in enabled.items()}
     (root / "_config.yml").write_text(yaml.safe_dump({
         "title": "Tiny", "only_build_toc_files": True, "exclude_patterns": ["_build", "colab"],
         "execute": {"execute_notebooks": "off"}, "repository": CONFIG["repository"],
@@ -121,7 +120,7 @@ def _built_site() -> Path:
     if not os.environ.get("ADVLIB_BOOK_HTML"):
         pytest.skip("set ADVLIB_BOOK_HTML to a built site (make test does) to check its download buttons")
     site = Path(os.environ["ADVLIB_BOOK_HTML"])
-    site = site if site.is_absolute() else ROOT / site
+    site = site if site.is_absolute() else REPOSITORY / site
     pages = sorted((site / "book").glob("[0-9][0-9]_*.html"))
     assert pages, f"no chapter pages in {site / 'book'}"
     return site
@@ -155,7 +154,7 @@ def test_the_sites_figures_and_the_editions_captions_agree():
     problems = []
     for page in sorted((site / "book").glob("[0-9][0-9]_*.html")):
         shown = {}
-        for cell in nbformat.read(ROOT / "colab" / f"{page.stem}.ipynb", as_version=4).cells:
+        for cell in nbformat.read(REPOSITORY / "colab" / f"{page.stem}.ipynb", as_version=4).cells:
             if cell.cell_type == "markdown" and cell.id.endswith("-caption"):
                 text = _site_text(html.unescape(re.sub(r"<[^>]+>", "", markdown.render(cell.source))))
                 match = re.match(r"Fig\. (\S+): (.*?)(?: Figure description: (.*))?$", text)

@@ -1,6 +1,6 @@
 """The live FGSM figure of chapter 3 and the site's independence from other sites.
 
-Checks the built site (``_build/html`` or ``$ADVLIB_BOOK_HTML``, as tests/test_book_browser.py)
+Checks the built site (``_build/html`` or ``$ADVLIB_BOOK_HTML``, as tests/book/test_pages_in_browser.py)
 in headless Chromium: the page's TensorFlow.js network gives Keras's probabilities and
 advlib's FGSM images, its controls work by keyboard, it degrades to a static figure
 without JavaScript, axe-core finds no accessibility violation in it, and neither the
@@ -10,18 +10,14 @@ without a built site or Chromium, unless ``ADVLIB_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import book_site
 import numpy as np
+import playground_export
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import browser_check  # noqa: E402
-import playground_export  # noqa: E402
-
-from tests.conftest import browser_unavailable as _unavailable  # noqa: E402
+from tests.support.skips import browser_unavailable
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +29,9 @@ READY_TIMEOUT_MS = 120_000
 
 @pytest.fixture(scope="module")
 def site_root() -> Path:
-    root = browser_check.html_dir()
+    root = book_site.html_dir()
     if not (root / "_static" / "playground" / "weights.json").exists():
-        _unavailable(f"no built playground in {root}: run `make book` first")
+        browser_unavailable(f"no built playground in {root}: run `make book` first")
     return root
 
 
@@ -195,7 +191,7 @@ def test_pages_request_nothing_outside_the_site(which, browser, server, site_roo
 def test_axe_core_finds_no_violation_in_the_figure(chapter, site_root):
     axe = site_root.parent / "npm" / "node_modules" / "axe-core" / "axe.min.js"
     if not axe.is_file():
-        _unavailable(f"axe-core is not installed beside the site ({axe.name} missing): run `make book`")
+        browser_unavailable(f"axe-core is not installed beside the site ({axe.name} missing): run `make book`")
     chapter.add_script_tag(path=str(axe))
     result = chapter.evaluate(f"() => axe.run('{FIGURE}').then(r => r.violations.map(v => v.id + ': ' + v.help))")
     assert result == []

@@ -1,14 +1,9 @@
 """The appendix's full scorecard (book/_generated/scorecard.md) comes from the shipped measurements."""
 
-import importlib.util
-from pathlib import Path
+import scorecard_page
 
 from advlib.verdicts import claims, scorecard
-
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("scorecard_page", ROOT / "tools" / "scorecard_page.py")
-scorecard_page = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(scorecard_page)
+from tests.support.paths import REPOSITORY
 
 
 def test_the_report_claims_and_the_book_checks_are_in_separate_tables():
@@ -30,4 +25,4 @@ def test_the_committed_page_is_in_step_with_the_shipped_measurements(monkeypatch
     assert scorecard_page.OUT.read_text() == text
     for claim in claims.CLAIMS:
         assert claim.claim_id in text
-    assert "{include} _generated/scorecard.md" in (ROOT / "book" / "scorecard.md").read_text()
+    assert "{include} _generated/scorecard.md" in (REPOSITORY / "book" / "scorecard.md").read_text()

@@ -16,13 +16,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
+BOOK = REPOSITORY / "book"
 MARK = "SELECTIONS "
 
 # Each chapter's selection: the notebook, a fragment that finds the cell (or cells, run in
@@ -176,8 +175,8 @@ def selections_in_two_processes(extra_env=None):
         env = dict(os.environ, PYTHONHASHSEED=hash_seed, TF_CPP_MIN_LOG_LEVEL="3", MPLBACKEND="Agg",
                    **(extra_env or {}))
         processes.append(subprocess.Popen(
-            [sys.executable, "-c", "import tests.test_stable_examples as t; t.child_main()"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", "import tests.book.test_stable_examples as t; t.child_main()"],
+            cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
     results = []
     for process in processes:

@@ -1,15 +1,14 @@
 """The book's notebooks and configuration agree with each other and with the house style."""
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CONFIG = yaml.safe_load((REPOSITORY / "_config.yml").read_text())
+TOC = yaml.safe_load((REPOSITORY / "_toc.yml").read_text())
 
 
 def toc_entries(node):
@@ -23,18 +22,18 @@ def toc_entries(node):
     return entries
 
 
-NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPOSITORY / "book").glob("*.ipynb"))
 # The chapters (NN_*.ipynb); other notebooks, such as the instructors' page, are back matter.
-CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted((REPOSITORY / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_every_toc_entry_exists_and_every_notebook_is_listed():
     entries = toc_entries(TOC)
     for entry in entries:
-        assert list(ROOT.glob(entry + ".*")), f"_toc.yml lists {entry}, which does not exist"
+        assert list(REPOSITORY.glob(entry + ".*")), f"_toc.yml lists {entry}, which does not exist"
     listed = {entry for entry in entries}
     for notebook in NOTEBOOKS:
-        assert str(notebook.relative_to(ROOT).with_suffix("")) in listed, f"{notebook.name} is not in _toc.yml"
+        assert str(notebook.relative_to(REPOSITORY).with_suffix("")) in listed, f"{notebook.name} is not in _toc.yml"
 
 
 def test_launch_buttons_have_what_colab_needs():
@@ -75,7 +74,7 @@ def test_chapter_follows_the_house_style(path):
 
 def ignored_folders():
     """The folders .gitignore names (entries ending in '/'), e.g. '.venv-nbgrader'."""
-    lines = (ROOT / ".gitignore").read_text().splitlines()
+    lines = (REPOSITORY / ".gitignore").read_text().splitlines()
     return [line.strip().rstrip("/") for line in lines if line.strip().endswith("/") and not line.startswith("#")]
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import browser_unavailable
+from tests.support.skips import browser_unavailable
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+CHAPTERS = sorted((REPOSITORY / "book").glob("[0-9][0-9]_*.ipynb"))
 # Chapters 3 to 11 each introduce a method; 1 and 2 set the scene and the last one
 # (error bars) reruns earlier recipes with other seeds.
 METHOD_CHAPTERS = [path for path in CHAPTERS if 3 <= int(path.name[:2]) <= 11]
@@ -159,7 +159,7 @@ def test_no_chapter_chooses_glued_words_with_an_if_expression(path):
 
 
 def _built_chapters():
-    root = Path(os.environ.get("ADVLIB_BOOK_HTML", ROOT / "_build" / "html"))
+    root = Path(os.environ.get("ADVLIB_BOOK_HTML", REPOSITORY / "_build" / "html"))
     pages = sorted((root / "book").glob("[0-9][0-9]_*.html"))
     if not pages:
         browser_unavailable(f"no built chapters in {root / 'book'}: run `make book` first")

@@ -4,11 +4,10 @@ import ast
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import advlib
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 PACKAGE = REPOSITORY / "advlib"
 LAYERS = advlib._SUBMODULES
 # Every layer is a folder (a subpackage) but these single modules.

@@ -1,7 +1,6 @@
 """Weights shipped in advlib/pretrained/ match the registry and load without training."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

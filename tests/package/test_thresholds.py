@@ -32,11 +32,10 @@ import json
 import operator
 import re
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 HOME = "advlib/verdicts/claims.py"
 # Modules on the verdict side that must import their thresholds from HOME.
 IMPORTERS = ("advlib/verdicts/expectations.py", "advlib/verdicts/wording.py", "advlib/verdicts/scorecard.py", "advlib/runs/defence.py")

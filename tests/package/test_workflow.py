@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import colab_edition  # noqa: E402
+import colab_edition
+from tests.support.paths import REPOSITORY
 
-WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
+WORKFLOW = REPOSITORY / ".github" / "workflows" / "publish.yml"
 
 
 def _actionlint() -> str | None:
@@ -37,7 +36,7 @@ def test_actionlint_finds_nothing():
         if os.environ.get("ADVLIB_REQUIRE_ACTIONLINT") == "1":
             pytest.fail(reason + " and ADVLIB_REQUIRE_ACTIONLINT=1 requires it")
         pytest.skip(reason)
-    result = subprocess.run([command, "-no-color", str(WORKFLOW)], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([command, "-no-color", str(WORKFLOW)], cwd=REPOSITORY, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, f"actionlint found problems:\n{result.stdout}{result.stderr}"
 

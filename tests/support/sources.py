@@ -1,4 +1,4 @@
-"""Small hand-made CIFAR-like sources for tests that train models."""
+"""Hand-made inputs for tests that train or report: a CIFAR-like image tree, saved measurements."""
 
 import numpy as np
 from PIL import Image
@@ -26,23 +26,3 @@ def saved_entry(key, value, profile="test"):
 
     hashes = registry.model_hashes(catalogue.get(key).models, profile)
     return {"value": value, "models": hashes, "data_source": "hand-made", "test_size": 40, "measured_at": "now"}
-
-
-def nbgrader_or_skip():
-    """The nbgrader executable (``$NBGRADER``, PATH or ``.venv-nbgrader/bin/nbgrader``) as a
-    Path; skips the test without one, or fails it when ADVLIB_REQUIRE_NBGRADER=1 (CI)."""
-    import os
-    import shutil
-    from pathlib import Path
-
-    import pytest
-
-    root = Path(__file__).resolve().parents[1]
-    for candidate in (os.environ.get("NBGRADER"), shutil.which("nbgrader"),
-                      str(root / ".venv-nbgrader" / "bin" / "nbgrader")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return Path(candidate)
-    reason = "nbgrader not found (set NBGRADER to its executable, or install it: pip install nbgrader)"
-    if os.environ.get("ADVLIB_REQUIRE_NBGRADER") == "1":  # CI sets it: there the check must run
-        pytest.fail(reason + "; ADVLIB_REQUIRE_NBGRADER=1 requires it")
-    pytest.skip(reason)

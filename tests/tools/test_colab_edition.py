@@ -26,26 +26,24 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import colab_edition  # noqa: E402
+import colab_edition
+from tests.support.paths import REPOSITORY
 
-COLAB = ROOT / "colab"
+COLAB = REPOSITORY / "colab"
 EDITION = sorted(COLAB.glob("[0-9][0-9]_*.ipynb"))
-SCREENSHOTS = ROOT / "artifacts" / "colab-screenshots"
+SCREENSHOTS = REPOSITORY / "artifacts" / "colab-screenshots"
 RAW_MYST = ["{glue", "{term}", "{cite", "{numref}", "{eq}", "{ref}", "{doc}", "```{", ":::{", ":class:", ":label:"]
 
 
-from tests.conftest import browser_unavailable as _unavailable
 
 
 def test_edition_covers_every_chapter():
-    chapters = sorted(path.name for path in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    chapters = sorted(path.name for path in (REPOSITORY / "book").glob("[0-9][0-9]_*.ipynb"))
     assert [path.name for path in EDITION] == chapters
 
 
 def test_committed_edition_is_in_step():
-    problems = colab_edition.differences(ROOT)
+    problems = colab_edition.differences(REPOSITORY)
     assert not problems, (
         "colab/ is out of date: run `.venv/bin/python tools/colab_edition.py render`\n  " + "\n  ".join(problems)
     )
@@ -53,9 +51,9 @@ def test_committed_edition_is_in_step():
 
 def _expected_glue(chapter: str) -> list[tuple[str, str]]:
     """(role content, formatted value) of every {glue:text} role in a chapter's Markdown."""
-    book = colab_edition.load_book(ROOT)
+    book = colab_edition.load_book(REPOSITORY)
     renderer = colab_edition.ChapterRenderer(book, chapter)
-    source = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+    source = nbformat.read(REPOSITORY / "book" / f"{chapter}.ipynb", as_version=4)
     found = []
     for cell in source.cells:
         if cell.cell_type == "markdown":
@@ -118,7 +116,7 @@ def test_edition_markdown_renders_cleanly(path, browser, tmp_path):
     if facts["solutionsOutside"]:
         problems.append(f"{facts['solutionsOutside']} exercise solution(s) outside <details>")
     problems += [f"image {alt!r} does not load" for alt in facts["brokenImages"]]
-    source = nbformat.read(ROOT / "book" / path.name, as_version=4)
+    source = nbformat.read(REPOSITORY / "book" / path.name, as_version=4)
     solutions = sum(len(re.findall(r"^`{3,}\{admonition\} Solution.*\n:class: dropdown", cell.source, re.M))
                     for cell in source.cells if cell.cell_type == "markdown")
     shown = sum(1 for item in facts["details"] if item["summary"].startswith("Solution"))
@@ -171,7 +169,7 @@ HARNESS = textwrap.dedent(
 def test_setup_cell_fails_with_one_clear_error(tmp_path):
     # The cells render writes first (test_setup_cell_installs_from_the_configured_repository
     # checks that every notebook in colab/ has them), then a cell of the chapter.
-    cells = [colab_edition.PROFILE_TEMPLATE, colab_edition.setup_source(colab_edition.Site.from_config(ROOT)),
+    cells = [colab_edition.PROFILE_TEMPLATE, colab_edition.setup_source(colab_edition.Site.from_config(REPOSITORY)),
              "import advlib.attacks  # the next cell of the chapter"]
     (tmp_path / "cells.json").write_text(json.dumps(cells))
     (tmp_path / "harness.py").write_text(HARNESS)
@@ -193,7 +191,7 @@ def test_setup_cell_fails_with_one_clear_error(tmp_path):
 
 
 def test_setup_cell_installs_from_the_configured_repository():
-    site = colab_edition.Site.from_config(ROOT)
+    site = colab_edition.Site.from_config(REPOSITORY)
     for notebook in EDITION:
         setup = _edition_cell(notebook, colab_edition.SETUP_ID)
         assert setup == colab_edition.setup_source(site)
@@ -373,7 +371,7 @@ def test_cells_the_site_hides_are_collapsed_behind_a_title_in_colab():
     assert colab_edition.collapsed_title("figure = advlib.plots.images.grid(x)\nplt.show()") == "Draw the figure"
     assert colab_edition.collapsed_title("advlib.book.glue('a', 1)") == "Bookkeeping: the numbers quoted in the text"
     # Every hidden cell of the committed edition opens with its title and is a form.
-    for path in sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((REPOSITORY / "colab").glob("[0-9][0-9]_*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code" and set(cell.metadata.get("tags", [])) & {"remove-input", "hide-input"}:
                 assert cell.source.startswith("# @title "), f"{path.name}: {cell.source[:60]!r}"
@@ -406,11 +404,11 @@ def test_every_figure_keeps_its_caption_and_alt_text(path):
     # On the site MyST-NB shows mystnb.figure's caption, numbered per chapter in page order
     # ("Fig. 3.2"), and mystnb.image's alt text; Colab ignores that metadata, so the
     # edition puts both in a Markdown cell right under the figure's code cell.
-    renderer = colab_edition.ChapterRenderer(colab_edition.load_book(ROOT), path.stem)
+    renderer = colab_edition.ChapterRenderer(colab_edition.load_book(REPOSITORY), path.stem)
     cells = nbformat.read(path, as_version=4).cells
     position = {cell.id: index for index, cell in enumerate(cells)}
     problems = []
-    for number, (key, cell) in enumerate(_shown_figure_cells(nbformat.read(ROOT / "book" / path.name, as_version=4)), 1):
+    for number, (key, cell) in enumerate(_shown_figure_cells(nbformat.read(REPOSITORY / "book" / path.name, as_version=4)), 1):
         figure, alt = cell.metadata["mystnb"]["figure"], (cell.metadata["mystnb"].get("image") or {}).get("alt", "")
         if key not in position:
             problems.append(f"figure cell {key} is missing")

@@ -21,19 +21,17 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
-from tests.helpers import nbgrader_or_skip  # noqa: E402
-import course_checks  # noqa: E402
+import course
+from tests.support.skips import nbgrader_or_skip
+import course_checks
+from tests.support.paths import REPOSITORY
 
-BOOK = ROOT / "book"
+BOOK = REPOSITORY / "book"
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 RAW_MYST = ["{glue", "{term}", "{cite", "{numref}", "{eq}", "{ref}", "{doc}", "```{", ":::{", ":class:",
             "{admonition}", "````"]
@@ -78,7 +76,7 @@ PUBLIC = "\n".join(read_solutions(path)[1] for path in CHAPTERS)
 
 @pytest.fixture(scope="module")
 def files():
-    return course.render_all(ROOT)
+    return course.render_all(REPOSITORY)
 
 
 @pytest.fixture(scope="module")
@@ -312,7 +310,7 @@ def _chapter(tmp_path: Path, section: str, name: str = "03_fgsm", extra: list[st
 
 @pytest.fixture(scope="module")
 def convert():
-    return course._Converter(ROOT)
+    return course._Converter(REPOSITORY)
 
 
 def test_a_made_up_chapter_splits_as_documented(tmp_path, convert, monkeypatch):
@@ -408,11 +406,11 @@ def test_a_broken_real_chapter_fails_the_whole_build_naming_it(tmp_path, monkeyp
             shutil.copy(path, tmp_path / "book" / path.name)
     nbformat.write(notebook, tmp_path / "book" / "03_fgsm.ipynb")
     for name in ("_config.yml", "references.bib"):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, tmp_path / name)
+        if (REPOSITORY / name).exists():
+            shutil.copy(REPOSITORY / name, tmp_path / name)
     for page in BOOK.glob("*.md"):
         shutil.copy(page, tmp_path / "book" / page.name)
-    (tmp_path / "tools").symlink_to(ROOT / "tools")
+    (tmp_path / "tools").symlink_to(REPOSITORY / "tools")
     with pytest.raises(course.CourseError, match=r"03_fgsm: the fence '````\{admonition\} Solution' .* never closed"):
         course.render_all(tmp_path)
 
@@ -460,7 +458,7 @@ def test_raw_myst_pattern_catches_roles_directives_and_labels():
 
 def test_no_classroom_or_colab_notebook_shows_raw_myst(notebooks):
     editions = dict(notebooks)
-    for path in sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((REPOSITORY / "colab").glob("[0-9][0-9]_*.ipynb")):
         editions[f"colab/{path.name}"] = nbformat.read(path, as_version=4)
     raw = {name: match.group(0) for name, notebook in editions.items() for cell in notebook.cells
            if cell.cell_type == "markdown" for match in [MYST_PATTERN.search(cell.source)] if match}

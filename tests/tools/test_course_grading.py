@@ -31,11 +31,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
-import course_nbgrader  # noqa: E402
-from tests.helpers import nbgrader_or_skip  # noqa: E402
+import course
+import course_nbgrader
+from tests.support.skips import nbgrader_or_skip
 
 ASSIGNMENT = "03_fgsm"
 TESTS = {f"{ASSIGNMENT}-ex{n}-test": n for n in (1, 2, 3, 4)}

@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-from editions import EditionError, parse  # noqa: E402
-from editions.book import load_book  # noqa: E402
-from editions.convert import ChapterRenderer  # noqa: E402
+from editions import EditionError, parse
+from editions.book import load_book
+from editions.convert import ChapterRenderer
+from tests.support.paths import REPOSITORY
 
 SITE = "https://owner.github.io/repo/book"
 
@@ -195,7 +193,7 @@ def test_every_anchor_the_edition_links_to_is_on_the_built_site():
     site = Path(os.environ["ADVLIB_BOOK_HTML"])
     pages_url = re.escape(f"{_pages_url()}book/")
     missing, checked = [], 0
-    for path in sorted((ROOT / "colab").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((REPOSITORY / "colab").glob("[0-9][0-9]_*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             for page, anchor in re.findall(rf"\]\({pages_url}([\w-]+)\.html#([^)\s]+)\)", cell.source):
                 html = (site / "book" / f"{page}.html").read_text()
@@ -208,4 +206,4 @@ def test_every_anchor_the_edition_links_to_is_on_the_built_site():
 def _pages_url() -> str:
     from editions.layout import Site
 
-    return Site.from_config(ROOT).pages_url
+    return Site.from_config(REPOSITORY).pages_url

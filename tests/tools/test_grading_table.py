@@ -11,23 +11,20 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import course  # noqa: E402
-import grading_table  # noqa: E402
+import course
+import grading_table
+from tests.support.paths import REPOSITORY
 
-PAGE = ROOT / "book" / "instructors.md"
+PAGE = REPOSITORY / "book" / "instructors.md"
 
 
 @pytest.fixture(scope="module")
 def files():
-    return course.render_all(ROOT)
+    return course.render_all(REPOSITORY)
 
 
 @pytest.fixture(scope="module")

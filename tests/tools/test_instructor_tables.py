@@ -1,15 +1,11 @@
 """The instructors' page's run times come from the recorded builds and training records."""
 
-import importlib.util
 import math
-from pathlib import Path
 
+import instructor_tables
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("instructor_tables", ROOT / "tools" / "instructor_tables.py")
-instructor_tables = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(instructor_tables)
+from tests.support.paths import REPOSITORY
 
 
 def times(full, quick, cores=2):
@@ -48,7 +44,7 @@ def test_missing_or_broken_times_are_refused(broken, message):
 def test_the_committed_section_is_in_step_with_the_records():
     # If this fails, run: python tools/instructor_tables.py (after benchmarks/chapter_times.py --save).
     assert instructor_tables.OUT.read_text() == instructor_tables.current()
-    assert "{include} _generated/run_times.md" in (ROOT / "book" / "instructors.md").read_text()
+    assert "{include} _generated/run_times.md" in (REPOSITORY / "book" / "instructors.md").read_text()
 
 
 def test_the_training_time_counts_every_model_of_the_registry():

@@ -7,7 +7,7 @@ import pytest
 from advlib import book
 from advlib.plan import catalogue
 from advlib.verdicts import wording as text
-from tests.helpers import saved_entry
+from tests.support.sources import saved_entry
 
 
 def test_relation_phrases():

@@ -17,7 +17,7 @@ from advlib import book
 from advlib.plan import catalogue
 from advlib.results import store
 from advlib.runs import experiments, measurements
-from tests.helpers import saved_entry
+from tests.support.sources import saved_entry
 
 
 @pytest.fixture

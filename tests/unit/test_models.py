@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from advlib import models
-from tests.test_attacks import linear_softmax_model
+from tests.support.linear_models import linear_softmax_model
 
 
 def test_parameter_count_matches_the_report():

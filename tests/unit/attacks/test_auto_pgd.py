@@ -4,50 +4,7 @@ import numpy as np
 import pytest
 
 from advlib.attacks import auto_pgd as apgd
-from tests.test_attacks import linear_softmax_model
-
-EPS = 0.05
-
-
-def worst_case_margins(weights, bias, x, y, eps):
-    """Closed-form minimum over the L-inf ball of ``z_y - z_j`` for a linear model, per class ``(N, classes)``.
-
-    ``(w_y - w_j) . x + b_y - b_j - eps * ||w_y - w_j||_1`` (clip ignored: keep x + -eps in
-    [0, 1]); the entry of the true class is +inf. An image can be misclassified within
-    the ball exactly when the minimum of its row is negative.
-    """
-    flat = x.reshape(len(x), -1).astype(np.float64)
-    differences = weights[:, y].T[:, :, None] - weights[None, :, :]  # (N, features, classes)
-    margins = (
-        np.einsum("nf,nfc->nc", flat, differences) + bias[y][:, None] - bias[None, :]
-        - eps * np.abs(differences).sum(axis=1)
-    )
-    margins[np.arange(len(x)), y] = np.inf
-    return margins
-
-
-def margin_case(count=16, separation=0.2, seed=0):
-    """A 10-class linear model and images whose worst-case margins are at least ``separation`` from 0.
-
-    Returns ``(weights, bias, x, y, breakable)``: half the images can be misclassified
-    within EPS (two of those are misclassified already), half cannot. x lies in
-    [0.3, 0.7], so the ball never reaches outside [0, 1].
-    """
-    rng = np.random.default_rng(seed)
-    weights, bias = rng.normal(size=(48, 10)) * 0.5, rng.normal(size=10) * 0.1
-    pool = rng.uniform(0.3, 0.7, size=(400, 4, 4, 3)).astype(np.float32)
-    labels = np.argmax(pool.reshape(400, -1) @ weights + bias, axis=1)
-    labels[:2] = (labels[:2] + 1) % 10  # misclassified before any attack
-    worst = worst_case_margins(weights, bias, pool, labels, EPS).min(axis=1)
-    easy = np.flatnonzero(worst < -separation)[: count // 2]
-    hard = np.flatnonzero(worst > separation)[: count // 2]
-    assert len(easy) == len(hard) == count // 2 and {0, 1} <= set(easy)
-    chosen = np.concatenate([easy, hard])
-    return weights, bias, pool[chosen], labels[chosen], worst[chosen] < 0
-
-
-def predictions(weights, bias, x):
-    return np.argmax(x.reshape(len(x), -1).astype(np.float64) @ weights + bias, axis=1)
+from tests.support.linear_models import EPS, linear_predictions, linear_softmax_model, margin_case, worst_case_margins
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +51,7 @@ def test_checkpoints_follow_the_papers_schedule():
 def test_apgd_fools_exactly_the_images_the_closed_form_says_can_be_fooled(case, loss):
     model, weights, bias, x, y, breakable = case
     x_adv = apgd.apgd(model, x, y, EPS, loss=loss, steps=50, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, x_adv) != y, breakable)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, x_adv) != y, breakable)
     assert np.all(np.abs(x_adv - x) <= np.float32(EPS) + 1e-7)
 
 
@@ -183,9 +140,9 @@ def test_apgd_targeted_tries_the_top_target_classes_by_clean_logit():
     assert np.all(margins[:, 3] < -1.0) and np.all(np.delete(margins, [0, 3], axis=1) > 0.4)
     model = linear_softmax_model(weights, bias)
     not_yet = apgd.apgd_targeted(model, x, y, EPS, target_classes=2, steps=30, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, not_yet), y)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, not_yet), y)
     reached = apgd.apgd_targeted(model, x, y, EPS, target_classes=3, steps=30, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, reached), 3)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, reached), 3)
 
 
 def test_targeted_dlr_loss_reaches_the_chosen_target():
@@ -200,9 +157,9 @@ def test_targeted_dlr_loss_reaches_the_chosen_target():
     model = linear_softmax_model(weights, bias)
     target = np.eye(10, dtype=np.float32)[2]
     x_adv = apgd.apgd(model, x, y, EPS, loss=apgd.targeted_dlr_loss(target), steps=30, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, x_adv), 2)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, x_adv), 2)
     runner_up = apgd.apgd(model, x, y, EPS, loss=apgd.targeted_dlr_loss(np.eye(10)[1]), steps=30, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, runner_up), 1)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, runner_up), 1)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 
 from advlib import models
 from advlib.attacks import iterative as strong_attacks, one_step as attacks
-from tests.test_attacks import closed_form_gradient, linear_softmax_model
+from tests.support.linear_models import closed_form_gradient, linear_softmax_model
 
 
 def per_example_loss(model, x, y, classes=10):

@@ -1,11 +1,11 @@
 """FGSM and the random-sign control, checked against independent computations."""
 
-import keras
 import numpy as np
 import pytest
 
 from advlib import models
 from advlib.attacks import one_step as attacks
+from tests.support.linear_models import closed_form_gradient, linear_softmax_model
 
 
 # The upper clip bound of the probabilities, 1 - 1e-7, in float32. A saturated float32
@@ -13,27 +13,6 @@ from advlib.attacks import one_step as attacks
 # vectorised CPU kernels do for a batch), the float32 just below 1.0, 1 - 2**-24; both lie
 # above this bound, where the clip is active and the gradient of the loss exactly zero.
 CLIP_BOUND = np.float32(1 - 1e-7)
-
-
-def linear_softmax_model(weights, bias, temperature=1.0):
-    """A linear softmax classifier on flattened 4x4x3 images, built from the library's layers."""
-    inputs = keras.Input(shape=(4, 4, 3))
-    flat = keras.layers.Flatten()(inputs)
-    dense = keras.layers.Dense(weights.shape[1], name="logits")
-    logits = dense(flat)
-    outputs = models.TemperatureSoftmax(temperature, name="softmax")(logits)
-    model = keras.Model(inputs, outputs)
-    dense.set_weights([weights.astype(np.float32), bias.astype(np.float32)])
-    return model
-
-
-def closed_form_gradient(weights, bias, x, y, temperature=1.0):
-    """d/dx of -log softmax(W^T x / T + b / T)_y is W (p - onehot(y)) / T, in float64."""
-    flat = x.reshape(len(x), -1).astype(np.float64)
-    logits = (flat @ weights + bias) / temperature
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    return ((p - np.eye(10)[y]) @ weights.T / temperature).reshape(x.shape)
 
 
 @pytest.mark.parametrize("temperature", [1.0, 3.0])

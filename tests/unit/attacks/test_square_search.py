@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from advlib.attacks import square_search as square
-from tests.test_apgd import EPS, margin_case, predictions
-from tests.test_attacks import linear_softmax_model
+from tests.support.linear_models import EPS, linear_predictions, linear_softmax_model, margin_case
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +17,7 @@ def case():
 def test_square_fools_exactly_the_images_the_closed_form_says_can_be_fooled(case):
     model, weights, bias, x, y, breakable = case
     x_adv = square.square(model, x, y, EPS, queries=400, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, x_adv) != y, breakable)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, x_adv) != y, breakable)
     assert np.all(np.abs(x_adv - x) <= np.float32(EPS) + 1e-7)
     # Already misclassified images (the first two) are returned untouched.
     np.testing.assert_array_equal(x_adv[:2], x[:2])
@@ -34,7 +33,7 @@ def test_square_never_uses_gradients(case):
     model = keras.Model(inputs, outputs)
     dense.set_weights([weights.astype(np.float32), bias.astype(np.float32)])
     x_adv = square.square(model, x[breakable], y[breakable], EPS, queries=400, seed=0)
-    assert np.all(predictions(weights, bias, x_adv) != y[breakable])
+    assert np.all(linear_predictions(weights, bias, x_adv) != y[breakable])
 
 
 def test_a_model_without_logits_is_attacked_through_its_log_probabilities(case):
@@ -44,7 +43,7 @@ def test_a_model_without_logits_is_attacked_through_its_log_probabilities(case):
     model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
     dense.set_weights([weights.astype(np.float32), bias.astype(np.float32)])
     x_adv = square.square(model, x, y, EPS, queries=400, seed=0)
-    np.testing.assert_array_equal(predictions(weights, bias, x_adv) != y, breakable)
+    np.testing.assert_array_equal(linear_predictions(weights, bias, x_adv) != y, breakable)
 
 
 def test_square_stays_in_the_eps_ball_and_the_unit_interval(case):

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import tarfile
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from advlib.data import cifar10 as data, files as cifar_files
+from tests.support.paths import REPOSITORY
 
 # Read before any test's monkeypatching, so the shared-copy test can use the real settings.
 SHARED_SOURCE = os.environ.get("ADVLIB_CIFAR10")
@@ -238,7 +238,7 @@ def test_keras_download_is_the_last_resort(monkeypatch):
 def test_import_does_not_load_tensorflow():
     code = "import sys, advlib.data; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parents[1], check=True)
+                            cwd=REPOSITORY, check=True)
     assert result.stdout.strip() == "False"
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advlib.evaluation import audit
-from tests.test_attacks import closed_form_gradient, linear_softmax_model
+from tests.support.linear_models import closed_form_gradient, linear_softmax_model
 
 # A linear model on 4x4x3 = 48 pixels changes a logit by at most eps * ||w_j - w_y||_1,
 # about 64 times less than the same weights spread over a CIFAR image's 3072 pixels, so

@@ -1,6 +1,6 @@
 """The masking audit's thresholds, on cases whose measured number lies just below, on and just above each.
 
-The other audit tests (tests/test_audit.py) use models whose gradients are exactly zero
+The other audit tests (tests/unit/evaluation/test_audit.py) use models whose gradients are exactly zero
 or clearly not, and accuracies far from every threshold, so a moved threshold or a
 ``>`` turned into ``>=`` passes them. Here each measured number is built to be exactly
 ``threshold - 1/N``, ``threshold`` and ``threshold + 1/N`` on N = 100 images.

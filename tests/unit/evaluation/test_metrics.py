@@ -4,29 +4,25 @@ import numpy as np
 import pytest
 
 from advlib.evaluation import metrics as evaluation
-from tests.test_attacks import closed_form_gradient, linear_softmax_model
+from tests.support.linear_models import closed_form_gradient, linear_case, linear_softmax_model
 
 
 @pytest.fixture
-def linear_case():
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(48, 10)) * 0.5
-    bias = rng.normal(size=10) * 0.1
-    x = rng.uniform(0.2, 0.8, size=(40, 4, 4, 3)).astype(np.float32)
-    y = rng.integers(0, 10, size=40)
-    return weights, bias, x, y
+def forty_image_case():
+    """conftest's linear case with 40 images: enough for two models to agree on some and disagree on others."""
+    return linear_case(images=40)
 
 
-def test_accuracy_counts_argmax_matches(linear_case):
-    weights, bias, x, y = linear_case
+def test_accuracy_counts_argmax_matches(forty_image_case):
+    weights, bias, x, y = forty_image_case
     model = linear_softmax_model(weights, bias)
     predictions = np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
     assert evaluation.accuracy(model, x, y, batch_size=7) == pytest.approx(np.mean(predictions == y))
     assert evaluation.accuracy(model, x, predictions) == 1.0
 
 
-def test_agreement_counts_equal_predictions_of_two_models(linear_case):
-    weights, bias, x, y = linear_case
+def test_agreement_counts_equal_predictions_of_two_models(forty_image_case):
+    weights, bias, x, y = forty_image_case
     first = np.argmax(x.reshape(len(x), -1) @ weights + bias, axis=1)
     # Swapping two classes' weights changes the prediction exactly where one of them wins;
     # the first image's class wins at least once.
@@ -47,8 +43,8 @@ def test_agreement_counts_equal_predictions_of_two_models(linear_case):
     })
 
 
-def test_perturbed_accuracy_uses_the_attack_models_gradients(linear_case):
-    weights, bias, x, y = linear_case
+def test_perturbed_accuracy_uses_the_attack_models_gradients(forty_image_case):
+    weights, bias, x, y = forty_image_case
     model = linear_softmax_model(weights, bias)
     other = linear_softmax_model(-weights, bias)
     # Independent computation: FGSM by the closed-form gradient of each source model.
@@ -60,8 +56,8 @@ def test_perturbed_accuracy_uses_the_attack_models_gradients(linear_case):
         assert observed == pytest.approx(expected)
 
 
-def test_gradient_norms_match_the_closed_form(linear_case):
-    weights, bias, x, y = linear_case
+def test_gradient_norms_match_the_closed_form(forty_image_case):
+    weights, bias, x, y = forty_image_case
     model = linear_softmax_model(weights, bias)
     result = evaluation.gradient_norms(model, x, y, batch_size=9)
     expected = np.linalg.norm(closed_form_gradient(weights, bias, x, y).reshape(len(x), -1), axis=1)
@@ -71,8 +67,8 @@ def test_gradient_norms_match_the_closed_form(linear_case):
     assert result.zero_fraction == 0.0
 
 
-def test_saturated_model_has_exactly_zero_gradients_and_zero_loss(linear_case):
-    weights, bias, x, _ = linear_case
+def test_saturated_model_has_exactly_zero_gradients_and_zero_loss(forty_image_case):
+    weights, bias, x, _ = forty_image_case
     scaled = weights * 1e4
     y = np.argmax(x.reshape(len(x), -1) @ scaled + bias, axis=1)
     model = linear_softmax_model(scaled, bias)
@@ -85,8 +81,8 @@ def test_saturated_model_has_exactly_zero_gradients_and_zero_loss(linear_case):
     assert evaluation.gradient_norms(model, x, y, temperature=1e4).zero_fraction == 0.0
 
 
-def test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples(linear_case):
-    weights, bias, x, _ = linear_case
+def test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples(forty_image_case):
+    weights, bias, x, _ = forty_image_case
     flat = x.reshape(len(x), -1)
     # Labels the target predicts: its clean accuracy is 1, so only the attack lowers it.
     y = np.argmax(flat @ weights + bias, axis=1)
@@ -108,8 +104,8 @@ def test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples(linear_ca
     assert evaluation.perturbed_accuracy(target, x, y, 0.05) == pytest.approx(white_box)
 
 
-def test_imitation_scores_each_model_by_its_own_classes(linear_case):
-    weights, bias, x, _ = linear_case
+def test_imitation_scores_each_model_by_its_own_classes(forty_image_case):
+    weights, bias, x, _ = forty_image_case
     flat = x.reshape(len(x), -1)
     teacher_classes = np.argmax(flat @ weights + bias, axis=1)
     # A student that imitates the teacher on some images only: the teacher's weights plus noise.

@@ -4,14 +4,13 @@ import dataclasses
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from advlib.plan import catalogue, registry
+from tests.support.paths import REPOSITORY, TEST_DATA
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-PINNED = REPOSITORY / "tests" / "data" / "pinned_identities.json"
+PINNED = TEST_DATA / "pinned_identities.json"
 
 
 def test_profile_selection(monkeypatch):

@@ -1,6 +1,6 @@
 """A JSON store reads and writes its file only while it holds the store's lock, checked at the moment of each.
 
-tests/test_store.py checks the lock with two processes: one races two savers (a lost
+tests/unit/results/test_store.py checks the lock with two processes: one races two savers (a lost
 entry shows only if their cycles happen to interleave) and one holds the lock while a
 child waits, which a save that releases the lock *between* reading and writing still
 passes. Here the read and the write themselves are watched: at the moment each

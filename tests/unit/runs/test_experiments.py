@@ -13,9 +13,9 @@ import pytest
 from advlib.plan import catalogue, registry
 from advlib.results import measured, store
 from advlib.runs import experiments
-from tests.helpers import make_image_tree
+from tests.support.sources import make_image_tree
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

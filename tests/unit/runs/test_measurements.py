@@ -15,7 +15,7 @@ from advlib.plan import catalogue, registry
 from advlib.results import measured, store
 from advlib.runs import experiments, measurements
 from advlib.verdicts import uncertainty as stats, wording as text
-from tests.helpers import make_image_tree, saved_entry
+from tests.support.sources import make_image_tree, saved_entry
 
 
 

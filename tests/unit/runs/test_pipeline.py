@@ -6,15 +6,14 @@ check what the pipeline asks for and when, in well under a second.
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from advlib import cli
 from advlib.plan import registry
 from advlib.runs import pipeline
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """What train-or-load hands to distillation for the registry's students: the right teacher, images and temperature.
 
-The distillation tests (tests/test_distillation.py) call :mod:`advlib.training.distillation`
+The distillation tests (tests/unit/training/test_distillation.py) call :mod:`advlib.training.distillation`
 with a temperature they choose, so a :func:`advlib.runs.experiments.load_or_train` that made
 a student's soft labels at another temperature (T = 1, or the teacher's own training
 temperature) would pass them and change the book's students silently. Here the

@@ -1,6 +1,6 @@
 """``reporting.format_scorecard`` on a hand-made measurements.json: the verdicts the rules give, "not tested" for the rest.
 
-Every entry is written with :func:`tests.helpers.saved_entry` (current model hashes, 40
+Every entry is written with :func:`tests.support.sources.saved_entry` (current model hashes, 40
 test images) into the ``results_folder`` of the "test" profile, so nothing trains and
 nothing else is read. The hand-computed Wilson intervals on 40 images are in the comments.
 """
@@ -9,14 +9,13 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 from advlib.runs import summary as reporting
 from advlib.verdicts import claims, scorecard
 from advlib.verdicts.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
-from tests.helpers import saved_entry
+from tests.support.sources import saved_entry
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 # Wilson 95% intervals on 40 images: 0.95 -> (0.835, 0.986), 0.50 -> (0.352, 0.648),
 # 0.05 -> (0.014, 0.165).

@@ -211,7 +211,7 @@ def test_fast_adversarial_training_can_start_from_given_weights(small_data):
 def _two_class_trainer(attack_steps=1, ema_decay=None, eps=0.05, step_size=0.02):
     import keras
 
-    from tests.test_attacks import linear_softmax_model
+    from tests.support.linear_models import linear_softmax_model
 
     rng = np.random.default_rng(5)
     weights, bias = rng.normal(size=(48, 2)), np.zeros(2)

@@ -4,15 +4,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from advlib.plan import catalogue
 from advlib.verdicts import claims, expectations, wording as text
-from tests.helpers import saved_entry
+from tests.support.sources import saved_entry
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def _write(folder, values):

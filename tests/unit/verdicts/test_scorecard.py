@@ -10,15 +10,14 @@ after, and the hand-computed numbers are written out in the comments.
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from advlib.verdicts import claims, scorecard, uncertainty as statistics
 from advlib.verdicts.claims import Rule
 from advlib.verdicts.scorecard import NOT_REPRODUCED, NOT_TESTED, REPRODUCED, REVERSED
+from tests.support.paths import REPOSITORY
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 Z = 1.959963984540054
 
 

@@ -1,8 +1,8 @@
 """advlib.verdicts.uncertainty against computations that do not go through SciPy's code paths.
 
 The module takes its Wilson interval, Welch's t and t quantile from scipy.stats; these
-tests check them against closed forms and hand computations (tests/test_scorecard.py and
-tests/test_measurements.py hold the textbook values), and check the hand-counted
+tests check them against closed forms and hand computations (tests/unit/verdicts/test_scorecard.py and
+tests/unit/runs/test_measurements.py hold the textbook values), and check the hand-counted
 permutation test against SciPy's own enumeration where the two must agree, and where
 they must not (a tie at a tiny gap).
 """
