@@ -192,33 +192,6 @@ def test_transfer_rejects_models_that_do_not_match(linear_case):
         strong_attacks.transfer(source, source, x, y, 0.03, attack="fgsm")
 
 
-@pytest.mark.parametrize(
-    "change, message",
-    [
-        (dict(steps=0), "steps"),
-        (dict(steps=2.5), "steps"),
-        (dict(steps=True), "steps"),
-        (dict(step_size=0.0), "step_size"),
-        (dict(step_size=-0.01), "step_size"),
-        (dict(step_size=float("inf")), "step_size"),
-        (dict(samples=0), "samples"),
-        (dict(eps=-0.01), "eps"),
-        (dict(loss="hinge"), "loss"),
-        (dict(loss=strong_attacks.margin_loss, temperature=2.0), "temperature"),
-        (dict(clip=(1.0, 0.0)), "clip"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(x=np.full((2, 4, 4, 3), 1.5, np.float32)), "outside"),
-        (dict(y=np.array([0, 10])), "labels must lie"),
-    ],
-)
-def test_bad_arguments_get_a_clear_error(linear_case, change, message):
-    weights, bias, _, _ = linear_case
-    arguments = dict(x=np.full((2, 4, 4, 3), 0.5, np.float32), y=np.array([0, 1]), eps=0.01)
-    arguments.update(change)
-    with pytest.raises(ValueError, match=message):
-        strong_attacks.eot_pgd(linear_softmax_model(weights, bias), **arguments)
-
-
 def test_eot_fgsm_and_pgd_reject_bad_samples_and_steps(linear_case):
     weights, bias, x, y = linear_case
     model = linear_softmax_model(weights, bias)

@@ -1,35 +1,18 @@
-"""The attack registry: every attack by name, options passed where they are taken, losses as callables."""
+"""The attack registry: every attack by name, options passed where they are taken, losses as callables.
+
+What every registered attack promises (shape, [0, 1], the eps ball, seeds, bad arguments) is
+checked attack by attack in tests/unit/attacks/test_contract.py."""
 
 import numpy as np
 import pytest
 
 from advlib.attacks import iterative as strong_attacks, one_step as attacks, registry as attack_registry
-
-
-def _linear_model(weights, bias, input_shape):
-    import keras
-
-    inputs = keras.Input(shape=input_shape)
-    flat = keras.layers.Flatten()(inputs)
-    logits = keras.layers.Dense(weights.shape[1], name="logits")(flat)
-    outputs = keras.layers.Softmax()(logits)
-    model = keras.Model(inputs, outputs)
-    model.get_layer("logits").set_weights([weights.astype(np.float32), bias.astype(np.float32)])
-    return model
-
-
-def test_every_registered_attack_resolves_and_keeps_its_promise(linear_case):
-    weights, bias, x, y = linear_case
-    model = _linear_model(weights, bias, x.shape[1:])
-    for name in attack_registry.ATTACKS:
-        x_adv = attack_registry.run(name, model, x, y, 0.03, seed=0, steps=3)
-        assert x_adv.shape == x.shape and x_adv.dtype == np.float32
-        assert np.abs(x_adv - x).max() <= 0.03 + 1e-6 and x_adv.min() >= 0.0 and x_adv.max() <= 1.0
+from tests.support.linear_models import linear_softmax_model
 
 
 def test_run_passes_only_the_options_an_attack_takes(linear_case):
     weights, bias, x, y = linear_case
-    model = _linear_model(weights, bias, x.shape[1:])
+    model = linear_softmax_model(weights, bias)
     # FGSM takes no seed and no steps: run drops them and gives exactly FGSM.
     np.testing.assert_array_equal(attack_registry.run("fgsm", model, x, y, 0.02, seed=3, steps=7), attacks.fgsm(model, x, y, 0.02))
     via_registry = attack_registry.run("pgd", model, x, y, 0.02, seed=3, steps=4, loss="margin")
@@ -51,7 +34,7 @@ def test_targeted_fgsm_reaches_the_target_of_a_linear_model():
     weights = rng.normal(size=(12, 2))
     bias = np.zeros(2)
     x = rng.uniform(0.3, 0.7, size=(40, 12)).astype(np.float32)
-    model = _linear_model(weights, bias, (12,))
+    model = linear_softmax_model(weights, bias, input_shape=(12,))
     y = np.argmax(x @ weights, axis=1)
     target = 1 - y
     eps = 0.05
