@@ -58,7 +58,7 @@ book: $(STAMP) npm
 	$(JUPYTER_BOOK) build . --path-output $(BOOK_ROOT) $(BOOK_FLAGS)
 
 # The tests use the quick profile unless ADVLIB_PROFILE is already set. The book is
-# built first so that tests/test_book_browser.py can check the pages it produces. Last,
+# built first so that tests/book/test_pages_in_browser.py can check the pages it produces. Last,
 # nbval runs the classroom edition's instructor notebooks: every chapter's cells and
 # every exercise solution, in a fresh kernel each (the build has already executed the
 # chapters themselves, with -W turning any error into a failure).
@@ -66,7 +66,7 @@ test: export ADVLIB_PROFILE ?= quick
 # The project's local CIFAR-10 copy beside the repository (../shared), when there is one
 # and ADVLIB_CIFAR10 is unset; otherwise advlib downloads the official set.
 test: export ADVLIB_CIFAR10 ?= $(if $(wildcard ../shared/data/cifar10-jpeg),$(abspath ../shared/data/cifar10-jpeg))
-# tests/test_course.py compares the classroom edition with nbgrader's own output.
+# tests/tools/test_course.py compares the classroom edition with nbgrader's own output.
 test: export NBGRADER ?= $(abspath $(NBGRADER_BIN))
 test: $(STAMP) browser $(NBGRADER_BIN)
 	$(MAKE) --no-print-directory book

@@ -187,7 +187,7 @@ def markup(base: str, node) -> str:
     relative URL of ``_static/playground/``.
 
     A ``div`` with ``role="figure"``, not a ``<figure>``: the book numbers every ``<figure>``
-    of a chapter (tests/browser_check.py), and numbering this one would shift the numbers
+    of a chapter (tools/browser_check.py), and numbering this one would shift the numbers
     of the chapter's other figures away from those of the Colab edition, which has no
     live figure.
     """

@@ -1,14 +1,25 @@
-"""Shared pytest configuration for tests/.
+"""Shared pytest configuration for tests/ (every folder under it).
 
-Deliberately light: nothing here imports TensorFlow or advlib, and the advlib
-environment (ADVLIB_CACHE_DIR, ADVLIB_RESULTS, ADVLIB_PROFILE, ADVLIB_CIFAR10) is left
-as the caller set it. Tests that need an isolated cache or results folder set it up
+Deliberately light: nothing here imports TensorFlow or advlib at import time, and the
+advlib environment (ADVLIB_CACHE_DIR, ADVLIB_RESULTS, ADVLIB_PROFILE, ADVLIB_CIFAR10) is
+left as the caller set it. Tests that need an isolated cache or results folder set it up
 themselves (e.g. with ``monkeypatch.setenv`` and ``tmp_path``).
+
+Helpers that test modules share are in :mod:`tests.support`; test modules never import
+each other. The maintenance scripts of ``tools/`` (the editions, the course, the browser
+check, ...) are scripts rather than a package, so this file puts ``tools/`` on
+``sys.path`` once, here, for every test that imports one of them (``import colab_edition``).
 """
 
 import os
+import sys
 
 import pytest
+
+from tests.support.paths import TOOLS
+
+if str(TOOLS) not in sys.path:
+    sys.path.insert(0, str(TOOLS))
 
 
 def pytest_configure(config):
@@ -26,14 +37,9 @@ def pytest_report_header(config):
 @pytest.fixture
 def linear_case():
     """Weights (48, 10), bias (10,), images (16, 4, 4, 3) in [0.2, 0.8] and labels of a linear softmax case."""
-    import numpy as np
+    from tests.support.linear_models import linear_case as make_linear_case
 
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(48, 10)) * 0.5
-    bias = rng.normal(size=10) * 0.1
-    x = rng.uniform(0.2, 0.8, size=(16, 4, 4, 3)).astype(np.float32)
-    y = rng.integers(0, 10, size=16)
-    return weights, bias, x, y
+    return make_linear_case(images=16)
 
 
 @pytest.fixture
@@ -43,21 +49,13 @@ def results_folder(tmp_path, monkeypatch):
     return tmp_path / "results" / "test"
 
 
-def browser_unavailable(reason):
-    """Skip a browser test for ``reason``, or fail it when ADVLIB_REQUIRE_BROWSER=1 (as in CI)."""
-    if os.environ.get("ADVLIB_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (and ADVLIB_REQUIRE_BROWSER=1 requires the browser test)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium through Playwright (tests/browser_check.launch_browser), shared by the browser tests."""
-    import sys
+    """Headless Debian Chromium through Playwright (tools/browser_check.launch_browser), shared by the browser tests."""
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     import browser_check
+    from tests.support.skips import browser_unavailable
 
     if not Path(browser_check.CHROMIUM).exists():
         browser_unavailable(f"{browser_check.CHROMIUM} is missing (apt-get install chromium)")
@@ -76,19 +74,15 @@ def browser():
 @pytest.fixture(scope="module")
 def server(site_root):
     """The built site served over HTTP for the browser tests; each module defines ``site_root``."""
-    import sys
-    from pathlib import Path
+    from book_site import BookServer
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import browser_check
-
-    with browser_check.BookServer(site_root) as srv:
+    with BookServer(site_root) as srv:
         yield srv
 
 
 # Models of the test profile that several test modules attack. Training them in every
 # test's own results folder took most of those tests' time on 2 cores; they are trained
-# once per session on the same hand-made images (tests.helpers.make_image_tree with its
+# once per session on the same hand-made images (tests.support.sources.make_image_tree with its
 # defaults, which every module's fixture uses) and copied into each folder that needs them.
 SHARED_TEST_MODELS = ("baseline", "surrogate", "dd_student_t50", "final_student")
 
@@ -103,7 +97,7 @@ def install_test_models(tmp_path_factory):
     import shutil
     from pathlib import Path
 
-    from tests.helpers import make_image_tree
+    from tests.support.sources import make_image_tree
 
     from advlib.results import store
 
@@ -150,7 +144,7 @@ def trained_test_environment(tmp_path, monkeypatch, install_test_models):
     Nothing shipped with the package may stand in for a study or analysis computed there.
     """
     from advlib.results import store
-    from tests.helpers import make_image_tree
+    from tests.support.sources import make_image_tree
 
     monkeypatch.setenv("ADVLIB_CIFAR10", str(make_image_tree(tmp_path / "cifar")))
     monkeypatch.setenv("ADVLIB_CACHE_DIR", str(tmp_path / "cache"))

@@ -7,7 +7,7 @@ The numbers come from two records the project keeps: each chapter's execution ti
 build, saved by ``benchmarks/chapter_times.py --save full|quick`` in
 ``benchmarks/chapter_times.json``, and the training time in every shipped model's record
 (``advlib/pretrained/<profile>/*.json``). ``book/instructors.md`` includes the result, and
-``tests/test_instructor_tables.py`` checks that the committed file is in step.
+``tests/tools/test_instructor_tables.py`` checks that the committed file is in step.
 """
 
 import json

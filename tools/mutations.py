@@ -13,8 +13,8 @@ dict with exactly these keys:
                  make it unique.
     replacement  the text that replaces it: the bug.
     description  one line: what the bug is, in words.
-    tests        list of what pytest runs for this mutation: files ("tests/test_x.py") or node
-                 ids ("tests/test_x.py::test_name", "tests/test_x.py::test_name[param]").
+    tests        list of what pytest runs for this mutation: files ("tests/unit/attacks/test_x.py") or node
+                 ids ("tests/unit/attacks/test_x.py::test_name", "...::test_name[param]").
                  Keep it narrow (the tests that should catch the bug), as every mutation
                  costs one pytest run; they must pass on the unmutated code (the script
                  checks that first).
@@ -27,7 +27,7 @@ Example of an entry to append for an upper-half module:
         original="merged.update(new)",
         replacement="merged = dict(new)",
         description="a save replaces the entries other processes wrote instead of merging",
-        tests=["tests/test_store.py"],
+        tests=["tests/unit/results/test_store.py"],
     ),
 """
 
@@ -39,7 +39,7 @@ MUTATIONS = [
         original="x_adv[start : start + batch_size] = x_batch + eps * np.sign(gradient.numpy())",
         replacement="x_adv[start : start + batch_size] = x_batch - eps * np.sign(gradient.numpy())",
         description="FGSM steps against the gradient (descends the loss)",
-        tests=["tests/test_attacks.py::test_sign_pattern_matches_the_closed_form"],
+        tests=["tests/unit/attacks/test_one_step.py::test_sign_pattern_matches_the_closed_form"],
     ),
     dict(
         id="attacks-fgsm-no-clip",
@@ -50,7 +50,7 @@ MUTATIONS = [
         ),
         replacement="        pass  # mutant: FGSM result not clipped to [0, 1]",
         description="FGSM forgets to clip its result to [0, 1]",
-        tests=["tests/test_attacks.py::test_result_stays_in_the_unit_interval"],
+        tests=["tests/unit/attacks/test_one_step.py::test_result_stays_in_the_unit_interval"],
     ),
     dict(
         id="attacks-probability-clip-constant",
@@ -59,8 +59,8 @@ MUTATIONS = [
         replacement="PROBABILITY_EPSILON = 1e-9",
         description="probability clip constant 1e-9 instead of Keras's 1e-7 (no clip at the top in float32)",
         tests=[
-            "tests/test_attacks.py::test_saturated_softmax_gives_an_all_zero_perturbation",
-            "tests/test_attacks.py::test_logit_loss_keeps_gradients_a_saturated_softmax_loses",
+            "tests/unit/attacks/test_one_step.py::test_saturated_softmax_gives_an_all_zero_perturbation",
+            "tests/unit/attacks/test_one_step.py::test_logit_loss_keeps_gradients_a_saturated_softmax_loses",
         ],
     ),
     dict(
@@ -69,7 +69,7 @@ MUTATIONS = [
         original="key = (None if temperature is None else float(temperature), bool(from_logits))",
         replacement="key = (None, bool(from_logits))",
         description="the compiled-gradient cache ignores the temperature (an attack at T reuses T=1's function)",
-        tests=["tests/test_attacks.py::test_saturated_softmax_gives_an_all_zero_perturbation"],
+        tests=["tests/unit/attacks/test_one_step.py::test_saturated_softmax_gives_an_all_zero_perturbation"],
     ),
     dict(
         id="attacks-random-sign-one-sided",
@@ -77,7 +77,7 @@ MUTATIONS = [
         original="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8) * 2 - 1",
         replacement="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8)",
         description="random-sign control draws R in {0, 1} instead of {-1, +1}",
-        tests=["tests/test_attacks.py::test_random_sign_is_plus_or_minus_eps_and_seeded"],
+        tests=["tests/unit/attacks/test_one_step.py::test_random_sign_is_plus_or_minus_eps_and_seeded"],
     ),
     # ------------------------------------------------------------------ advlib/attacks/iterative.py
     dict(
@@ -86,7 +86,7 @@ MUTATIONS = [
         original="np.clip(x_adv_batch, low, high, out=x_adv_batch)",
         replacement="pass  # mutant: no projection onto the eps-ball",
         description="PGD without the projection onto the L-inf ball around x",
-        tests=["tests/test_strong_attacks.py::test_pgd_stays_in_the_eps_ball_and_the_unit_interval"],
+        tests=["tests/unit/attacks/test_iterative.py::test_pgd_stays_in_the_eps_ball_and_the_unit_interval"],
     ),
     dict(
         id="pgd-step-size-factor",
@@ -94,7 +94,7 @@ MUTATIONS = [
         original="DEFAULT_STEP_SIZE_FACTOR = 2.5",
         replacement="DEFAULT_STEP_SIZE_FACTOR = 1.0",
         description="default PGD step size eps / steps instead of 2.5 * eps / steps (cannot cross the ball)",
-        tests=["tests/test_strong_attacks.py::test_pgd_reaches_the_worst_case_of_a_two_class_linear_model"],
+        tests=["tests/unit/attacks/test_iterative.py::test_pgd_reaches_the_worst_case_of_a_two_class_linear_model"],
     ),
     dict(
         id="eot-uses-last-sample",
@@ -102,7 +102,7 @@ MUTATIONS = [
         original="total = gradient.numpy() if total is None else total + gradient.numpy()",
         replacement="total = gradient.numpy()",
         description="EOT keeps only the last draw's gradient instead of the sum over draws",
-        tests=["tests/test_strong_attacks.py::test_eot_averages_away_the_noise_a_single_draw_sees"],
+        tests=["tests/unit/attacks/test_iterative.py::test_eot_averages_away_the_noise_a_single_draw_sees"],
     ),
     dict(
         id="margin-loss-reversed",
@@ -111,8 +111,8 @@ MUTATIONS = [
         replacement="return true_logit - best_other_logit",
         description="Carlini-Wagner margin with the wrong sign (the attack helps the true class)",
         tests=[
-            "tests/test_strong_attacks.py::test_pgd_reaches_the_worst_case_of_a_two_class_linear_model",
-            "tests/test_strong_attacks.py::test_margin_gradient_is_the_difference_of_two_weight_rows_even_when_saturated",
+            "tests/unit/attacks/test_iterative.py::test_pgd_reaches_the_worst_case_of_a_two_class_linear_model",
+            "tests/unit/attacks/test_iterative.py::test_margin_gradient_is_the_difference_of_two_weight_rows_even_when_saturated",
         ],
     ),
     dict(
@@ -121,7 +121,7 @@ MUTATIONS = [
         original="return attack(source_model, x, y, eps, **attack_arguments)",
         replacement="return attack(target_model, x, y, eps, **attack_arguments)",
         description="a transfer attack takes the target's gradients instead of the surrogate's",
-        tests=["tests/test_strong_attacks.py::test_transfer_returns_the_surrogates_adversarial_examples"],
+        tests=["tests/unit/attacks/test_iterative.py::test_transfer_returns_the_surrogates_adversarial_examples"],
     ),
     # ------------------------------------------------------------------ advlib/evaluation/metrics.py
     dict(
@@ -130,7 +130,7 @@ MUTATIONS = [
         original="return accuracy(model, x_adv, y)",
         replacement="return accuracy(source, x_adv, y)",
         description="perturbed_accuracy scores the attack model instead of the target",
-        tests=["tests/test_evaluation.py::test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples"],
+        tests=["tests/unit/evaluation/test_metrics.py::test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples"],
     ),
     dict(
         id="perturbed-accuracy-ignores-attack-model",
@@ -138,7 +138,7 @@ MUTATIONS = [
         original="source = model if attack_model is None else attack_model",
         replacement="source = model",
         description="perturbed_accuracy always attacks with the target's own gradients",
-        tests=["tests/test_evaluation.py::test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples"],
+        tests=["tests/unit/evaluation/test_metrics.py::test_perturbed_accuracy_scores_the_target_on_a_surrogates_examples"],
     ),
     dict(
         id="imitation-teacher-from-student",
@@ -146,7 +146,7 @@ MUTATIONS = [
         original='"teacher_accuracy": float(np.mean(teacher_classes == labels)),',
         replacement='"teacher_accuracy": float(np.mean(student_classes == labels)),',
         description="imitation computes the teacher's accuracy from the student's classes",
-        tests=["tests/test_evaluation.py::test_imitation_scores_each_model_by_its_own_classes"],
+        tests=["tests/unit/evaluation/test_metrics.py::test_imitation_scores_each_model_by_its_own_classes"],
     ),
     # ------------------------------------------------------------------ advlib/training/distillation.py
     dict(
@@ -155,7 +155,7 @@ MUTATIONS = [
         original="hot_teacher = models.with_temperature(teacher, temperature)",
         replacement="hot_teacher = models.with_temperature(teacher, 1.0)",
         description="soft labels made at T = 1 whatever temperature is asked for",
-        tests=["tests/test_distillation.py::test_soft_labels_are_made_at_the_asked_temperature_whatever_the_teachers_own"],
+        tests=["tests/unit/training/test_distillation.py::test_soft_labels_are_made_at_the_asked_temperature_whatever_the_teachers_own"],
     ),
     dict(
         id="soft-labels-at-teachers-own-temperature",
@@ -163,7 +163,7 @@ MUTATIONS = [
         original="hot_teacher = models.with_temperature(teacher, temperature)",
         replacement="hot_teacher = teacher",
         description="soft labels made at the teacher's own temperature instead of the one asked for",
-        tests=["tests/test_distillation.py::test_soft_labels_are_made_at_the_asked_temperature_whatever_the_teachers_own"],
+        tests=["tests/unit/training/test_distillation.py::test_soft_labels_are_made_at_the_asked_temperature_whatever_the_teachers_own"],
     ),
     dict(
         id="student-trains-at-t1",
@@ -171,7 +171,7 @@ MUTATIONS = [
         original="model = models.build_cnn(temperature=temperature, seed=config.seed)",
         replacement="model = models.build_cnn(temperature=1.0, seed=config.seed)",
         description="the student is built and trained at T = 1 instead of the distillation temperature",
-        tests=["tests/test_distillation.py"],
+        tests=["tests/unit/training/test_distillation.py"],
     ),
     dict(
         id="student-trains-on-hard-labels",
@@ -179,7 +179,7 @@ MUTATIONS = [
         original="lambda epoch, model: (x, labels)",
         replacement="lambda epoch, model: (x, np.eye(10, dtype=np.float32)[labels.argmax(axis=1)])",
         description="the student trains on the arg-max of the soft labels (one-hot) instead of the soft labels",
-        tests=["tests/test_distillation.py::test_student_is_built_and_trained_at_the_asked_temperature_on_the_given_labels"],
+        tests=["tests/unit/training/test_distillation.py::test_student_is_built_and_trained_at_the_asked_temperature_on_the_given_labels"],
     ),
     # ------------------------------------------------------------------ advlib/evaluation/audit.py
     dict(
@@ -189,8 +189,8 @@ MUTATIONS = [
         replacement="zero_fraction < zero_gradient_threshold,",
         description="audit flag (a) zero_gradients with its comparison reversed",
         tests=[
-            "tests/test_audit.py::test_an_honest_linear_model_raises_no_flag",
-            "tests/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
+            "tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag",
+            "tests/unit/evaluation/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
         ],
     ),
     dict(
@@ -200,8 +200,8 @@ MUTATIONS = [
         replacement="fgsm_accuracy > pgd_accuracy - one_step_tolerance,",
         description="audit flag (b) one_step_beats_iterated with its comparison reversed",
         tests=[
-            "tests/test_audit.py::test_an_honest_linear_model_raises_no_flag",
-            "tests/test_audit.py::test_one_step_beating_the_iterated_attack_is_flagged",
+            "tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag",
+            "tests/unit/evaluation/test_audit.py::test_one_step_beating_the_iterated_attack_is_flagged",
         ],
     ),
     dict(
@@ -211,8 +211,8 @@ MUTATIONS = [
         replacement="transfer_accuracy > white_box_accuracy - transfer_tolerance,",
         description="audit flag (c) transfer_beats_white_box with its comparison reversed",
         tests=[
-            "tests/test_audit.py::test_an_honest_linear_model_raises_no_flag",
-            "tests/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
+            "tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag",
+            "tests/unit/evaluation/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
         ],
     ),
     dict(
@@ -221,7 +221,7 @@ MUTATIONS = [
         original="accuracy_on(iterative.transfer(surrogate, model, x, y, eps, batch_size=batch_size))",
         replacement="accuracy_on(iterative.transfer(model, model, x, y, eps, batch_size=batch_size))",
         description="audit's FGSM transfer examples are made on the model itself, not the surrogate",
-        tests=["tests/test_audit.py::test_an_honest_linear_model_raises_no_flag"],
+        tests=["tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag"],
     ),
     dict(
         id="audit-white-box-is-the-weaker-attack",
@@ -229,7 +229,7 @@ MUTATIONS = [
         original="white_box_accuracy = min(fgsm_accuracy, pgd_accuracy)",
         replacement="white_box_accuracy = max(fgsm_accuracy, pgd_accuracy)",
         description="audit compares the transfer with the weaker white-box attack instead of the stronger",
-        tests=["tests/test_audit.py::test_one_step_beating_the_iterated_attack_is_flagged"],
+        tests=["tests/unit/evaluation/test_audit.py::test_one_step_beating_the_iterated_attack_is_flagged"],
     ),
     dict(
         id="audit-floor-reversed",
@@ -238,8 +238,8 @@ MUTATIONS = [
         replacement="curve[largest] < accuracy_floor,",
         description="audit flag (d) accuracy_does_not_fall with its comparison reversed",
         tests=[
-            "tests/test_audit.py::test_an_honest_linear_model_raises_no_flag",
-            "tests/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
+            "tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag",
+            "tests/unit/evaluation/test_audit.py::test_a_saturated_softmax_shows_zero_gradients_and_a_stuck_accuracy",
         ],
     ),
     dict(
@@ -248,7 +248,7 @@ MUTATIONS = [
         original="largest = eps_values[-1]",
         replacement="largest = eps_values[0]",
         description="audit flag (d) judges the PGD accuracy at the smallest eps instead of the largest",
-        tests=["tests/test_audit.py::test_an_honest_linear_model_raises_no_flag"],
+        tests=["tests/unit/evaluation/test_audit.py::test_an_honest_linear_model_raises_no_flag"],
     ),
     dict(
         id="audit-randomness-reversed",
@@ -256,7 +256,7 @@ MUTATIONS = [
         original="eot_accuracy < pgd_accuracy - eot_tolerance,",
         replacement="eot_accuracy > pgd_accuracy - eot_tolerance,",
         description="audit flag (e) randomness_hides_gradients with its comparison reversed",
-        tests=["tests/test_audit.py::test_randomness_that_hides_the_gradient_is_flagged_and_harmless_randomness_is_not"],
+        tests=["tests/unit/evaluation/test_audit.py::test_randomness_that_hides_the_gradient_is_flagged_and_harmless_randomness_is_not"],
     ),
     # ------------------------------------------------------------------ advlib/models.py
     dict(
@@ -265,7 +265,7 @@ MUTATIONS = [
         original='scaled = keras.ops.cast(logits, "float32") / self.temperature',
         replacement='scaled = keras.ops.cast(logits, "float32") * self.temperature',
         description="TemperatureSoftmax multiplies the logits by T instead of dividing",
-        tests=["tests/test_models.py::test_outputs_are_probabilities_at_the_given_temperature"],
+        tests=["tests/unit/test_models.py::test_outputs_are_probabilities_at_the_given_temperature"],
     ),
     dict(
         id="with-temperature-ignored",
@@ -273,7 +273,7 @@ MUTATIONS = [
         original='outputs = TemperatureSoftmax(temperature, name="softmax")(_logits_tensor(model))',
         replacement='outputs = TemperatureSoftmax(1.0, name="softmax")(_logits_tensor(model))',
         description="with_temperature builds its softmax at T = 1 whatever temperature is asked for",
-        tests=["tests/test_models.py::test_with_temperature_outputs_the_softmax_of_the_logits_over_the_new_temperature"],
+        tests=["tests/unit/test_models.py::test_with_temperature_outputs_the_softmax_of_the_logits_over_the_new_temperature"],
     ),
     dict(
         id="logits-model-returns-probabilities",
@@ -281,7 +281,7 @@ MUTATIONS = [
         original='return keras.Model(model.inputs[0], _logits_tensor(model), name=f"{model.name}_logits")',
         replacement='return keras.Model(model.inputs[0], model.outputs[0], name=f"{model.name}_logits")',
         description="logits_model returns the softmax output instead of the logits",
-        tests=["tests/test_models.py::test_logits_model_outputs_the_dense_layer_before_any_softmax"],
+        tests=["tests/unit/test_models.py::test_logits_model_outputs_the_dense_layer_before_any_softmax"],
     ),
     dict(
         id="input-noise-amplitude",
@@ -289,7 +289,7 @@ MUTATIONS = [
         original='noisy = RandomSignNoise(eps, seed=seed, name="input_noise")(inputs)',
         replacement='noisy = RandomSignNoise(2 * eps, seed=seed, name="input_noise")(inputs)',
         description="with_input_noise adds noise of amplitude 2 eps instead of eps",
-        tests=["tests/test_models.py::test_with_input_noise_adds_plus_or_minus_eps_before_the_model"],
+        tests=["tests/unit/test_models.py::test_with_input_noise_adds_plus_or_minus_eps_before_the_model"],
     ),
     dict(
         id="input-noise-not-clipped",
@@ -297,7 +297,7 @@ MUTATIONS = [
         original="return keras.ops.clip(images + self.eps * signs, 0.0, 1.0)",
         replacement="return images + self.eps * signs",
         description="RandomSignNoise can push pixels outside [0, 1]",
-        tests=["tests/test_models.py::test_with_input_noise_adds_plus_or_minus_eps_before_the_model"],
+        tests=["tests/unit/test_models.py::test_with_input_noise_adds_plus_or_minus_eps_before_the_model"],
     ),
     # ------------------------------------------------------------------ advlib/data/cifar10.py, cifar_files.py
     dict(
@@ -306,7 +306,7 @@ MUTATIONS = [
         original="members = np.flatnonzero(labels == label)",
         replacement="members = np.arange(len(labels))",
         description="the per_class subset draws from all images instead of from each class",
-        tests=["tests/test_data.py::test_per_class_counts_are_exact"],
+        tests=["tests/unit/data/test_data.py::test_per_class_counts_are_exact"],
     ),
     dict(
         id="subset-labels-misaligned",
@@ -314,7 +314,7 @@ MUTATIONS = [
         original="images, labels = images[order], labels[order]",
         replacement="images, labels = images[order], np.sort(labels[order])",
         description="the per_class subset returns labels that no longer match their images",
-        tests=["tests/test_data.py::test_per_class_keeps_original_order_and_pairs"],
+        tests=["tests/unit/data/test_data.py::test_per_class_keeps_original_order_and_pairs"],
     ),
     dict(
         id="subset-ignores-seed",
@@ -322,7 +322,7 @@ MUTATIONS = [
         original="rng = np.random.default_rng(seed)",
         replacement="rng = np.random.default_rng(0)",
         description="the per_class subset is the same for every seed",
-        tests=["tests/test_data.py::test_per_class_seed_reproducible_and_different"],
+        tests=["tests/unit/data/test_data.py::test_per_class_seed_reproducible_and_different"],
     ),
     dict(
         id="preprocess-wrong-scale",
@@ -330,7 +330,7 @@ MUTATIONS = [
         original="scaled /= np.float32(255.0)",
         replacement="scaled /= np.float32(256.0)",
         description="preprocess divides by 256, so a white pixel is not 1.0",
-        tests=["tests/test_data.py::test_preprocess_scales_and_one_hot_encodes"],
+        tests=["tests/unit/data/test_data.py::test_preprocess_scales_and_one_hot_encodes"],
     ),
     dict(
         id="python-batch-transposed",
@@ -338,7 +338,7 @@ MUTATIONS = [
         original="images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)",
         replacement="images = data.reshape(-1, 3, 32, 32).transpose(0, 3, 2, 1)",
         description="python batches decoded with rows and columns swapped",
-        tests=["tests/test_data.py::test_batch_layouts_round_trip_exactly"],
+        tests=["tests/unit/data/test_data.py::test_batch_layouts_round_trip_exactly"],
     ),
     dict(
         id="binary-labels-shifted",
@@ -346,7 +346,7 @@ MUTATIONS = [
         original="return np.ascontiguousarray(images), _checked_labels(records[:, 0], origin)",
         replacement="return np.ascontiguousarray(images), _checked_labels(np.roll(records[:, 0], 1), origin)",
         description="binary batches pair each image with the previous record's label",
-        tests=["tests/test_data.py::test_batch_layouts_round_trip_exactly"],
+        tests=["tests/unit/data/test_data.py::test_batch_layouts_round_trip_exactly"],
     ),
     # ------------------------------------------------------------------ advlib/plots
     dict(
@@ -355,7 +355,7 @@ MUTATIONS = [
         original="terms = np.where(array > 0, array * np.log(array), 0.0)",
         replacement="terms = np.where(array > 0, array * np.log2(array), 0.0)",
         description="soft-label entropy in bits instead of nats",
-        tests=["tests/test_plots_distillation.py::test_entropy_matches_an_independent_computation"],
+        tests=["tests/unit/plots/test_distillation.py::test_entropy_matches_an_independent_computation"],
     ),
     dict(
         id="seed-error-bar-population-std",
@@ -363,7 +363,7 @@ MUTATIONS = [
         original="yerr=[values.std(ddof=1)]",
         replacement="yerr=[values.std()]",
         description="seed error bars use the population std instead of the sample std",
-        tests=["tests/test_plots_seeds.py::test_error_bars_are_mean_and_sample_std"],
+        tests=["tests/unit/plots/test_seeds.py::test_error_bars_are_mean_and_sample_std"],
     ),
     # ------------------------------------------------------------------ advlib/results/store.py
     dict(
@@ -372,7 +372,7 @@ MUTATIONS = [
         original='    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")\n    try:',
         replacement="    temporary = path\n    try:",
         description="write_json_atomically writes straight into the target file (no temporary file and rename)",
-        tests=["tests/test_store.py::test_an_interrupted_write_leaves_the_old_file_whole"],
+        tests=["tests/unit/results/test_store.py::test_an_interrupted_write_leaves_the_old_file_whole"],
     ),
     dict(
         id="store-find-saved-skips-hash-check",
@@ -380,7 +380,7 @@ MUTATIONS = [
         original='        if record and record.get("config_hash") == digest and weights_path.exists():',
         replacement="        if record and weights_path.exists():",
         description="find_saved loads a record whose config_hash disagrees with its file name",
-        tests=["tests/test_store.py::test_a_record_whose_hash_disagrees_with_its_file_name_is_never_loaded"],
+        tests=["tests/unit/results/test_store.py::test_a_record_whose_hash_disagrees_with_its_file_name_is_never_loaded"],
     ),
     dict(
         id="store-save-without-lock",
@@ -389,8 +389,8 @@ MUTATIONS = [
         replacement="        if True:\n            saved = read_json(path) or {}",
         description="JSON stores merge without the lock, so two processes lose each other's entries",
         tests=[
-            "tests/test_store.py::test_a_save_waits_while_another_process_holds_the_lock",
-            "tests/test_store.py::test_two_processes_saving_at_once_lose_nothing",
+            "tests/unit/results/test_store.py::test_a_save_waits_while_another_process_holds_the_lock",
+            "tests/unit/results/test_store.py::test_two_processes_saving_at_once_lose_nothing",
         ],
     ),
     dict(
@@ -399,7 +399,7 @@ MUTATIONS = [
         original="        for path in (shipped_dir(profile) / self.filename, self.local_path(profile)):",
         replacement="        for path in (self.local_path(profile), shipped_dir(profile) / self.filename):",
         description="the shipped file wins over the results folder on read",
-        tests=["tests/test_store.py::test_the_results_folder_wins_over_the_shipped_file"],
+        tests=["tests/unit/results/test_store.py::test_the_results_folder_wins_over_the_shipped_file"],
     ),
     # --------------------------------------------------------------- advlib/plan/registry.py
     dict(
@@ -408,7 +408,7 @@ MUTATIONS = [
         original='        config["teacher"] = {"name": spec.teacher, "config_hash": hashes["teacher"]}',
         replacement='        config["teacher"] = {"name": spec.teacher}',
         description="a student's config hash ignores its teacher's hash",
-        tests=["tests/test_registry.py::test_a_student_hash_changes_with_its_teacher_alone"],
+        tests=["tests/unit/plan/test_registry.py::test_a_student_hash_changes_with_its_teacher_alone"],
     ),
     dict(
         id="registry-hash-drops-temperature",
@@ -416,7 +416,7 @@ MUTATIONS = [
         original='        "temperature": spec.temperature,\n        "profile": profile.name,',
         replacement='        "profile": profile.name,',
         description="the config hash ignores the model's temperature",
-        tests=["tests/test_registry.py::test_a_model_hash_changes_with_its_temperature_alone"],
+        tests=["tests/unit/plan/test_registry.py::test_a_model_hash_changes_with_its_temperature_alone"],
     ),
     dict(
         id="registry-hash-cache-by-name",
@@ -424,7 +424,7 @@ MUTATIONS = [
         original="    return _hash_of(spec, profile, _dependency_hashes(spec, profile))",
         replacement="    return _hash_of(get_spec(name).name, profile, ())",
         description="the hash cache is keyed on the name only, so a changed spec returns a stale hash",
-        tests=["tests/test_registry.py::test_a_student_hash_changes_with_its_temperature_alone"],
+        tests=["tests/unit/plan/test_registry.py::test_a_student_hash_changes_with_its_temperature_alone"],
     ),
     dict(
         id="registry-seed-offset-ignored",
@@ -432,7 +432,7 @@ MUTATIONS = [
         original="        seed=profile.seed + (spec.seed_offset if spec else 0),",
         replacement="        seed=profile.seed,",
         description="seed copies train with the main model's seed",
-        tests=["tests/test_registry.py::test_seed_copies_differ_from_their_recipe_only_in_seed_and_epochs"],
+        tests=["tests/unit/plan/test_registry.py::test_seed_copies_differ_from_their_recipe_only_in_seed_and_epochs"],
     ),
     dict(
         id="registry-env-profile-fallback",
@@ -440,7 +440,7 @@ MUTATIONS = [
         original="    if profile is None:\n        raise ValueError(",
         replacement="    if profile is None:\n        return PROFILES[os.environ.get('ADVLIB_PROFILE') or 'full']\n        raise ValueError(",
         description="library functions silently fall back to $ADVLIB_PROFILE",
-        tests=["tests/test_registry.py::test_profile_selection"],
+        tests=["tests/unit/plan/test_registry.py::test_profile_selection"],
     ),
     # ------------------------------------------------------------ advlib/runs/measurements.py
     dict(
@@ -449,7 +449,7 @@ MUTATIONS = [
         original="    return np.sort(np.random.default_rng(profile.seed).choice(total, size=size, replace=False))",
         replacement="    return np.sort(np.random.default_rng().choice(total, size=size, replace=False))",
         description="the attack subset is drawn without the profile's seed",
-        tests=["tests/test_measurements.py::test_attack_subset_is_chapter_nine_subset"],
+        tests=["tests/unit/runs/test_measurements.py::test_attack_subset_is_chapter_nine_subset"],
     ),
     dict(
         id="measurements-stale-entries-count",
@@ -457,7 +457,7 @@ MUTATIONS = [
         original="        if measurement and entry.get(\"models\") == registry.model_hashes(measurement.models, profile):",
         replacement="        if measurement:",
         description="a measurement of a retrained model still counts",
-        tests=["tests/test_measurements.py::test_too_few_or_stale_seeds_give_no_verdict"],
+        tests=["tests/unit/runs/test_measurements.py::test_too_few_or_stale_seeds_give_no_verdict"],
     ),
     # -------------------------------------------------------------- advlib/verdicts/uncertainty.py
     dict(
@@ -466,7 +466,7 @@ MUTATIONS = [
         original="            welch = stats.ttest_ind(first.values, second.values, equal_var=False)",
         replacement="            welch = stats.ttest_ind(first.values, second.values, equal_var=True)",
         description="Student's t with a pooled variance instead of Welch's t",
-        tests=["tests/test_measurements.py::test_welch_t_matches_a_hand_computation"],
+        tests=["tests/unit/runs/test_measurements.py::test_welch_t_matches_a_hand_computation"],
     ),
     dict(
         id="statistics-permutation-strict",
@@ -474,7 +474,7 @@ MUTATIONS = [
         original="    p_value = float(np.mean(gaps >= observed - 1e-12))",
         replacement="    p_value = float(np.mean(gaps > observed))",
         description="the permutation test does not count splits as extreme as the observed one",
-        tests=["tests/test_measurements.py::test_permutation_test_matches_a_count_by_hand"],
+        tests=["tests/unit/runs/test_measurements.py::test_permutation_test_matches_a_count_by_hand"],
     ),
     dict(
         id="statistics-permutation-relative-tolerance",
@@ -482,7 +482,7 @@ MUTATIONS = [
         original="    p_value = float(np.mean(gaps >= observed - 1e-12))",
         replacement="    p_value = float(np.mean(gaps >= observed - 100 * np.finfo(float).eps * observed))",
         description="the permutation test's tie tolerance is SciPy's relative one, which drops ties at a tiny gap",
-        tests=["tests/test_statistics.py::test_a_split_that_ties_a_tiny_observed_gap_counts"],
+        tests=["tests/unit/verdicts/test_uncertainty.py::test_a_split_that_ties_a_tiny_observed_gap_counts"],
     ),
     dict(
         id="statistics-wilson-normal",
@@ -496,7 +496,7 @@ MUTATIONS = [
             "    return max(0.0, accuracy - half), min(1.0, accuracy + half)\n"
         ),
         description="a normal (Wald) interval instead of Wilson's",
-        tests=["tests/test_measurements.py::test_wilson_interval_matches_textbook_values"],
+        tests=["tests/unit/runs/test_measurements.py::test_wilson_interval_matches_textbook_values"],
     ),
     dict(
         id="statistics-wilson-scipy-default-method",
@@ -504,7 +504,7 @@ MUTATIONS = [
         original='.proportion_ci(confidence_level, method="wilson")',
         replacement=".proportion_ci(confidence_level)",
         description="SciPy's default Clopper-Pearson ('exact') interval instead of Wilson's",
-        tests=["tests/test_measurements.py::test_wilson_interval_matches_textbook_values"],
+        tests=["tests/unit/runs/test_measurements.py::test_wilson_interval_matches_textbook_values"],
     ),
     dict(
         id="statistics-wilson-truncates-count",
@@ -512,7 +512,7 @@ MUTATIONS = [
         original="    correct = round(accuracy * size)",
         replacement="    correct = int(accuracy * size)",
         description="a float32 accuracy's count is cut down (5979.9999 images -> 5979) instead of rounded",
-        tests=["tests/test_statistics.py::test_wilson_interval_of_a_float32_accuracy_is_the_interval_of_its_count"],
+        tests=["tests/unit/verdicts/test_uncertainty.py::test_wilson_interval_of_a_float32_accuracy_is_the_interval_of_its_count"],
     ),
     dict(
         id="statistics-wilson-accepts-any-accuracy",
@@ -520,7 +520,7 @@ MUTATIONS = [
         original="    if abs(accuracy * size - correct) > 1e-6 * size:",
         replacement="    if False:",
         description="an accuracy that is no count of the images is silently rounded instead of refused",
-        tests=["tests/test_statistics.py::test_wilson_interval_refuses_an_accuracy_that_is_no_count_of_the_images"],
+        tests=["tests/unit/verdicts/test_uncertainty.py::test_wilson_interval_refuses_an_accuracy_that_is_no_count_of_the_images"],
     ),
     dict(
         id="statistics-welch-needs-spread-on-both-sides",
@@ -528,7 +528,7 @@ MUTATIONS = [
         original="    if first.std > 0 or second.std > 0:",
         replacement="    if first.std > 0 and second.std > 0:",
         description="Welch's t is infinite when only one recipe's seeds agree exactly",
-        tests=["tests/test_statistics.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
+        tests=["tests/unit/verdicts/test_uncertainty.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
     ),
     dict(
         id="statistics-welch-warning-shown",
@@ -536,7 +536,7 @@ MUTATIONS = [
         original='            warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)\n',
         replacement="",
         description="SciPy's precision-loss warning about seeds that agree exactly reaches the page",
-        tests=["tests/test_statistics.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
+        tests=["tests/unit/verdicts/test_uncertainty.py::test_welch_t_with_no_spread_on_one_side_is_finite_and_quiet"],
     ),
     dict(
         id="statistics-t-quantile-two-sided-level",
@@ -544,8 +544,8 @@ MUTATIONS = [
         original="    return float(stats.t.ppf(probability, df))",
         replacement="    return float(stats.t.ppf((1 + probability) / 2, df))",
         description="t_quantile reads its probability as a two-sided level (0.975 -> the 0.9875 quantile)",
-        tests=["tests/test_scorecard.py::test_t_quantile_matches_the_printed_table",
-               "tests/test_statistics.py::test_t_quantile_matches_the_closed_forms_at_one_and_two_degrees_of_freedom"],
+        tests=["tests/unit/verdicts/test_scorecard.py::test_t_quantile_matches_the_printed_table",
+               "tests/unit/verdicts/test_uncertainty.py::test_t_quantile_matches_the_closed_forms_at_one_and_two_degrees_of_freedom"],
     ),
     # ------------------------------------------------------------ advlib/verdicts/expectations.py
     dict(
@@ -554,7 +554,7 @@ MUTATIONS = [
         original="fgsm, fgsm > report_best, True),",
         replacement="fgsm, fgsm >= report_best - 0.001, True),",
         description="the goal counts an FGSM accuracy just below the report's 0.598 as above it",
-        tests=["tests/test_expectations.py"],
+        tests=["tests/unit/verdicts/test_expectations.py"],
     ),
     # ------------------------------------------------------------------ advlib/verdicts/wording.py
     dict(
@@ -563,7 +563,7 @@ MUTATIONS = [
         original='    if ours > other:\n        return "higher than"',
         replacement='    if ours < other:\n        return "higher than"',
         description="relation() says higher when the number is lower",
-        tests=["tests/test_book_helpers.py::test_relation_phrases"],
+        tests=["tests/unit/test_book.py::test_relation_phrases"],
     ),
     dict(
         id="text-source-keeps-path",
@@ -571,7 +571,7 @@ MUTATIONS = [
         original='        return "a local JPEG copy of CIFAR-10"',
         replacement="        return text",
         description="a recorded data source is shown with the path of the machine that made it",
-        tests=["tests/test_book_helpers.py::test_source_kind_never_names_a_path"],
+        tests=["tests/unit/test_book.py::test_source_kind_never_names_a_path"],
     ),
     # ---------------------------------------------------------------- advlib/evaluation/worst_case.py
     dict(
@@ -580,7 +580,7 @@ MUTATIONS = [
         original="    robust = correct & ~any_broken",
         replacement="    robust = correct & ~broken[suite[0][0]]",
         description="the worst case takes one attack's result instead of the per-image worst case",
-        tests=["tests/test_worst_case.py::test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form"],
+        tests=["tests/unit/evaluation/test_worst_case.py::test_the_worst_case_of_fgsm_and_random_signs_matches_the_closed_form"],
     ),
     # ----------------------------------------------------------- advlib/attacks/registry.py
     dict(
@@ -589,7 +589,7 @@ MUTATIONS = [
         original="    chosen = {key: value for key, value in options.items() if takes_anything or key in accepted}",
         replacement="    chosen = {key: value for key, value in options.items() if key in ('seed',) and key in accepted}",
         description="the registry drops options such as steps and loss on their way to the attack",
-        tests=["tests/test_attack_registry.py::test_run_passes_only_the_options_an_attack_takes"],
+        tests=["tests/unit/attacks/test_registry.py::test_run_passes_only_the_options_an_attack_takes"],
     ),
     # ---------------------------------------- APGD, Square, training, worst case, scorecard
     dict(
@@ -598,7 +598,7 @@ MUTATIONS = [
         original='step = np.full(len(x), 2.0 * eps, np.float32)',
         replacement='step = np.full(len(x), 1.0 * eps, np.float32)',
         description="APGD starts with step eps instead of the paper's 2 eps",
-        tests=['tests/test_apgd.py::test_apgd_follows_algorithm_1_step_by_step'],
+        tests=['tests/unit/attacks/test_auto_pgd.py::test_apgd_follows_algorithm_1_step_by_step'],
     ),
     dict(
         id='apgd-halve-needs-both-conditions',
@@ -606,7 +606,7 @@ MUTATIONS = [
         original='halve = too_few_increases | stalled',
         replacement='halve = too_few_increases & stalled',
         description='APGD halves its step only when both checkpoint conditions hold, not either',
-        tests=['tests/test_apgd.py::test_apgd_follows_algorithm_1_step_by_step'],
+        tests=['tests/unit/attacks/test_auto_pgd.py::test_apgd_follows_algorithm_1_step_by_step'],
     ),
     dict(
         id='apgd-momentum-swapped',
@@ -614,7 +614,7 @@ MUTATIONS = [
         original='(1 - m) * (x_current - x_previous), low, high)',
         replacement='m * (x_current - x_previous), low, high)',
         description="APGD's momentum term weighted by alpha instead of 1 - alpha",
-        tests=['tests/test_apgd.py::test_apgd_follows_algorithm_1_step_by_step'],
+        tests=['tests/unit/attacks/test_auto_pgd.py::test_apgd_follows_algorithm_1_step_by_step'],
     ),
     dict(
         id='apgd-no-restart-from-best',
@@ -622,7 +622,7 @@ MUTATIONS = [
         original='x_current[halve], gradient[halve] = x_best[halve], gradient_best[halve]',
         replacement='pass',
         description='APGD halves its step but carries on from the current point instead of the best one',
-        tests=['tests/test_apgd.py::test_apgd_follows_algorithm_1_step_by_step'],
+        tests=['tests/unit/attacks/test_auto_pgd.py::test_apgd_follows_algorithm_1_step_by_step'],
     ),
     dict(
         id='apgd-returns-last-iterate',
@@ -630,7 +630,7 @@ MUTATIONS = [
         original='x_result[~fooled] = x_best[~fooled]',
         replacement='x_result[~fooled] = x_current[~fooled]',
         description='APGD returns its last iterate for images it did not fool instead of the best one',
-        tests=['tests/test_apgd.py::test_apgd_follows_algorithm_1_step_by_step'],
+        tests=['tests/unit/attacks/test_auto_pgd.py::test_apgd_follows_algorithm_1_step_by_step'],
     ),
     dict(
         id='dlr-denominator-second-logit',
@@ -638,7 +638,7 @@ MUTATIONS = [
         original='return -(true_logit - best_other) / (ordered[:, 0] - ordered[:, 2] + DLR_EPSILON)',
         replacement='return -(true_logit - best_other) / (ordered[:, 0] - ordered[:, 1] + DLR_EPSILON)',
         description='the DLR loss divides by z_pi1 - z_pi2 instead of z_pi1 - z_pi3',
-        tests=['tests/test_apgd.py'],
+        tests=['tests/unit/attacks/test_auto_pgd.py'],
     ),
     dict(
         id='square-p-never-halves',
@@ -646,7 +646,7 @@ MUTATIONS = [
         original='halvings = sum(rescaled > point for point in P_HALVINGS_AT)',
         replacement='halvings = 0',
         description="Square's square size never shrinks (no p schedule)",
-        tests=['tests/test_square.py'],
+        tests=['tests/unit/attacks/test_square_search.py'],
     ),
     dict(
         id='square-keeps-worse-candidates',
@@ -654,7 +654,7 @@ MUTATIONS = [
         original='better = new_margin < margin[index]',
         replacement='better = new_margin <= margin[index] + 1.0',
         description='Square accepts candidates that raise the margin',
-        tests=['tests/test_square.py'],
+        tests=['tests/unit/attacks/test_square_search.py'],
     ),
     dict(
         id='fast-at-no-projection',
@@ -662,7 +662,7 @@ MUTATIONS = [
         original='step = tf.clip_by_value(step, images - self.eps, images + self.eps)',
         replacement='step = step',
         description='fast adversarial training forgets to project its step back into the eps-ball',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='random-every-epoch-same-copies',
@@ -670,7 +670,7 @@ MUTATIONS = [
         original='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)',
         replacement='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000)',
         description='random_every_epoch draws the same random-sign copies every epoch',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='defence-validates-on-trained-images',
@@ -678,7 +678,7 @@ MUTATIONS = [
         original='    _, held_out = experiments.holdout_indices(data, profile)',
         replacement='    held_out, _ = experiments.holdout_indices(data, profile)',
         description='the defence candidates are compared on images they trained on',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='defence-choose-ignores-clean-goal',
@@ -686,7 +686,7 @@ MUTATIONS = [
         original='    pool = qualified or results',
         replacement='    pool = results',
         description='the chosen defence may miss the clean-accuracy goal when another candidate reaches it',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='defence-selection-tests-every-candidate',
@@ -694,7 +694,7 @@ MUTATIONS = [
         original='    # The test set is looked at once, for the chosen candidate only.\n    view = View(chosen)',
         replacement='    for other in validation:\n        worst_case_studies.worst_case_study(View(other), profile)\n    view = View(chosen)',
         description='the selection evaluates every defence candidate on the test set, not only the chosen one',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='defence-selection-takes-the-least-robust',
@@ -702,7 +702,7 @@ MUTATIONS = [
         original='    chosen, reason = choose(validation, expectations.CLEAN_GOAL)',
         replacement='    chosen, reason = min(validation, key=lambda n: validation[n].robust_accuracy), "least robust"',
         description='the selection reports a candidate other than the one the goal rule chooses',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='defence-selection-computes-when-reading',
@@ -710,7 +710,7 @@ MUTATIONS = [
         original='        result = validation_study(name, profile) if compute else saved_validation(name, profile, saved)',
         replacement='        result = validation_study(name, profile)',
         description='reading the selection on the full profile computes the held-out evaluation (hours of CPU)',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='reproduce-only-candidates-skips-the-choice',
@@ -718,7 +718,7 @@ MUTATIONS = [
         original='    if not only or set(only) & set(registry.DEFENCE_CANDIDATES):',
         replacement='    if not only:',
         description='reproduce --only with the defence candidates trains them but never compares them',
-        tests=['tests/test_defence.py'],
+        tests=['tests/unit/runs/test_defence.py'],
     ),
     dict(
         id='worst-case-study-never-resumes',
@@ -728,7 +728,7 @@ MUTATIONS = [
         replacement='''        if True:
             return {}''',
         description='a killed full-profile worst case starts again from its first attack (hours lost)',
-        tests=['tests/test_studies.py::test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them'],
+        tests=['tests/unit/runs/test_studies.py::test_a_killed_worst_case_keeps_its_finished_attacks_and_resumes_after_them'],
     ),
     dict(
         id='worst-case-reruns-finished-attacks',
@@ -736,7 +736,7 @@ MUTATIONS = [
         original='        if label in finished:',
         replacement='        if False:',
         description='evaluate runs again the attacks an interrupted run had finished',
-        tests=['tests/test_worst_case.py'],
+        tests=['tests/unit/evaluation/test_worst_case.py'],
     ),
     dict(
         id='pgd-training-takes-one-step',
@@ -744,7 +744,7 @@ MUTATIONS = [
         original='        for _ in range(self.attack_steps):',
         replacement='        for _ in range(1):',
         description='PGD training takes one attack step whatever attack_steps says',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='ema-decay-swapped',
@@ -752,7 +752,7 @@ MUTATIONS = [
         original='average.assign(decay * average + (1.0 - decay) * weight)',
         replacement='average.assign((1.0 - decay) * average + decay * weight)',
         description='the moving average weighs the new weights by the decay instead of the old average',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='ema-without-warm-up',
@@ -760,7 +760,7 @@ MUTATIONS = [
         original='decay = tf.minimum(self.ema_decay, (1.0 + steps) / (10.0 + steps))',
         replacement='decay = tf.constant(self.ema_decay)',
         description='the moving average uses its full decay from the first step, so short runs average in the random initial weights',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='ema-training-returns-last-weights',
@@ -768,7 +768,7 @@ MUTATIONS = [
         original='        model.set_weights(trainer.averaged_weights())',
         replacement='        pass',
         description='training with averaging returns the last weights instead of the averaged ones',
-        tests=['tests/test_training.py'],
+        tests=['tests/unit/training/test_recipes.py'],
     ),
     dict(
         id='worst-case-cascade-attacks-everything',
@@ -776,7 +776,7 @@ MUTATIONS = [
         original='        targets = correct if label in every_image else correct & ~any_broken',
         replacement='        targets = correct',
         description='the cascade runs its later attacks on every correct image, not on those every earlier attack missed',
-        tests=['tests/test_worst_case.py'],
+        tests=['tests/unit/evaluation/test_worst_case.py'],
     ),
     dict(
         id='worst-case-added-after-update',
@@ -784,7 +784,7 @@ MUTATIONS = [
         original='        added_by[label] = float(np.mean(hit & ~any_broken))\n        any_broken = any_broken | hit',
         replacement='        any_broken = any_broken | hit\n        added_by[label] = float(np.mean(hit & ~any_broken))',
         description='the share an attack adds is taken after its own breaks are counted as earlier ones (always 0)',
-        tests=['tests/test_worst_case.py'],
+        tests=['tests/unit/evaluation/test_worst_case.py'],
     ),
     dict(
         id='worst-case-black-only-ignores-white-box',
@@ -792,7 +792,7 @@ MUTATIONS = [
         original='axis=0) & ~np.any([broken[label] for label in white], axis=0)))',
         replacement='axis=0)))',
         description='the masking symptom counts every image the black box breaks, also those a white-box attack broke',
-        tests=['tests/test_worst_case.py'],
+        tests=['tests/unit/evaluation/test_worst_case.py'],
     ),
     dict(
         id='logits-model-drops-the-noise',
@@ -800,7 +800,7 @@ MUTATIONS = [
         original='logits_model(inner[0])(noise[0](inputs))',
         replacement='logits_model(inner[0])(inputs)',
         description='the logits of a noisy model skip its input noise, so attacks on the logits attack the noiseless model',
-        tests=['tests/test_models.py::test_logits_model_of_a_noisy_model_adds_the_noise_before_the_inner_logits'],
+        tests=['tests/unit/test_models.py::test_logits_model_of_a_noisy_model_adds_the_noise_before_the_inner_logits'],
     ),
     dict(
         id='worst-case-counts-clean-mistakes',
@@ -808,7 +808,7 @@ MUTATIONS = [
         original='robust = correct & ~any_broken',
         replacement='robust = ~any_broken',
         description='the worst case counts images the model already misclassifies as robust',
-        tests=['tests/test_worst_case.py'],
+        tests=['tests/unit/evaluation/test_worst_case.py'],
     ),
     dict(
         id='scorecard-above-judges-the-top',
@@ -816,7 +816,7 @@ MUTATIONS = [
         original='        if low > rule.minimum:\n            return REPRODUCED',
         replacement='        if high > rule.minimum:\n            return REPRODUCED',
         description='an ABOVE claim counts as reproduced when any part of its interval is above the bar',
-        tests=['tests/test_scorecard.py'],
+        tests=['tests/unit/verdicts/test_scorecard.py'],
     ),
     dict(
         id='scorecard-near-needs-point',
@@ -824,7 +824,7 @@ MUTATIONS = [
         original='if high >= bottom and low <= top:',
         replacement='if bottom <= (low + high) / 2 <= top:',
         description="a NEAR claim needs our point value in the report's neighbourhood instead of an overlap",
-        tests=['tests/test_scorecard.py'],
+        tests=['tests/unit/verdicts/test_scorecard.py'],
     ),
     dict(
         id='wilson-z-90',
@@ -832,7 +832,7 @@ MUTATIONS = [
         original='def wilson_interval(accuracy, size, confidence_level=0.95):',
         replacement='def wilson_interval(accuracy, size, confidence_level=0.90):',
         description='the Wilson interval at 90% instead of 95%',
-        tests=['tests/test_measurements.py', 'tests/test_scorecard.py'],
+        tests=['tests/unit/runs/test_measurements.py', 'tests/unit/verdicts/test_scorecard.py'],
     ),
     dict(
         id='claim-phrase-ignores-verdict',
@@ -840,7 +840,7 @@ MUTATIONS = [
         original='    return phrases[claim_verdict(claim_id, profile).verdict]',
         replacement='    return phrases["reproduced"]',
         description="a chapter's verdict words always say 'reproduced', whatever the scorecard decides",
-        tests=['tests/test_book_helpers.py'],
+        tests=['tests/unit/test_book.py'],
     ),
     dict(
         id='report-value-order-swapped',
@@ -848,7 +848,7 @@ MUTATIONS = [
         original='"0.858 vs 0.812", ("dd_teacher_t50.clean"',
         replacement='"0.812 vs 0.858", ("dd_teacher_t50.clean"',
         description="a claim lists the report's numbers student first beside ours teacher first",
-        tests=['tests/test_scorecard.py'],
+        tests=['tests/unit/verdicts/test_scorecard.py'],
     ),
     dict(
         id='gradient-panels-not-grouped',
@@ -856,7 +856,7 @@ MUTATIONS = [
         original='order = None if labels is None else np.argsort(np.asarray(labels), kind="stable")',
         replacement='order = None if labels is None else np.arange(len(labels))',
         description='the gradient-norm figure names class bands without grouping the images by class',
-        tests=['tests/test_plots_gradients.py'],
+        tests=['tests/unit/plots/test_gradients.py'],
     ),
     dict(
         id='exercise-fgsm-reference-descends',
@@ -864,7 +864,7 @@ MUTATIONS = [
         original='    expected = np.clip(x + eps * sign, 0.0, 1.0)',
         replacement='    expected = np.clip(x - eps * sign, 0.0, 1.0)',
         description="the FGSM exercise's reference steps down the loss, so a right answer fails and the flipped sign passes",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-soft-labels-at-t1',
@@ -872,7 +872,7 @@ MUTATIONS = [
         original='    expected = softmax(logits / temperature)',
         replacement='    expected = softmax(logits)',
         description="the soft-label exercise's reference forgets the temperature",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-pgd-reference-unprojected',
@@ -880,7 +880,7 @@ MUTATIONS = [
         original='    expected = project(start + step_size * sign)',
         replacement='    expected = np.clip(start + step_size * sign, 0.0, 1.0)',
         description="the PGD-step exercise's reference forgets the projection onto the eps-ball",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-eot-reference-one-draw',
@@ -888,7 +888,7 @@ MUTATIONS = [
         original='    expected = gradients.mean(axis=0)',
         replacement='    expected = gradients[0]',
         description="the EOT exercise's reference is the gradient of one noise draw",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='course-prose-left-in-myst',
@@ -896,7 +896,7 @@ MUTATIONS = [
         original='            cell.source = convert(chapter, cell.source)',
         replacement='            pass',
         description="the classroom notebooks keep the chapters' MyST prose, which Colab and Jupyter show raw",
-        tests=['tests/test_course.py'],
+        tests=['tests/tools/test_course.py'],
     ),
     dict(
         id='exercise-temperature-reference-at-t1',
@@ -904,7 +904,7 @@ MUTATIONS = [
         original='    expected = _gradient_at(logits_model, x, y, T)',
         replacement='    expected = _gradient_at(logits_model, x, y, 1.0)',
         description="the temperature exercise's reference forgets T",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-dlr-reference-second-logit',
@@ -912,7 +912,7 @@ MUTATIONS = [
         original='    expected = -margin / (ordered[:, 0] - ordered[:, 2] + 1e-12)',
         replacement='    expected = -margin / (ordered[:, 0] - ordered[:, 1] + 1e-12)',
         description="the DLR exercise's reference divides by the largest minus the second-largest logit",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-copies-clip-unchecked',
@@ -920,7 +920,7 @@ MUTATIONS = [
         original='    if first.min() < 0.0 or first.max() > 1.0:',
         replacement='    if False:',
         description="the random-copies exercise accepts copies outside [0, 1]",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-sampling-error-variance',
@@ -928,7 +928,7 @@ MUTATIONS = [
         original='    expected = np.sqrt(p * (1 - p) / n)',
         replacement='    expected = p * (1 - p) / n',
         description="the sampling-error exercise's reference is the variance, not the standard error",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-steps-round-down',
@@ -936,7 +936,7 @@ MUTATIONS = [
         original='cases, [-(-n // b) for n, b in cases]',
         replacement='cases, [n // b for n, b in cases]',
         description="the steps-per-epoch exercise's reference drops the last, smaller batch",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='exercise-choose-strict-bar',
@@ -944,7 +944,7 @@ MUTATIONS = [
         original='if value[0] >= goal} if bar else held_out',
         replacement='if value[0] > goal} if bar else held_out',
         description="the choice exercise's reference needs a clean accuracy strictly above the goal",
-        tests=['tests/test_exercises.py'],
+        tests=['tests/unit/exercises/test_checks.py'],
     ),
     dict(
         id='course-hidden-tests-reach-students',
@@ -952,7 +952,7 @@ MUTATIONS = [
         original='        clear_hidden_tests(cell)\n',
         replacement='',
         description="the student notebooks keep the hidden tests (with the answers they compare against)",
-        tests=['tests/test_course.py'],
+        tests=['tests/tools/test_course.py'],
     ),
     dict(
         id='course-figure-captions-dropped',
@@ -960,7 +960,7 @@ MUTATIONS = [
         original='                cells.append(nbformat.v4.new_markdown_cell(caption, id=f"{cell_id}-caption"))',
         replacement='                pass',
         description="the classroom notebooks lose every figure's caption and alt text",
-        tests=['tests/test_course.py'],
+        tests=['tests/tools/test_course.py'],
     ),
     dict(
         id='course-grading-kernel-not-checked',
@@ -968,7 +968,7 @@ MUTATIONS = [
         original='if any(command in sys.argv[1:3] for command in {kernel_commands!r}):',
         replacement='if False:',
         description="nbgrader grades with a kernel that cannot import advlib: every score 0, exit 0",
-        tests=['tests/test_course_grading.py'],
+        tests=['tests/tools/test_course_grading.py'],
     ),
     dict(
         id='course-hidden-test-accepts-step-along-gradient',
@@ -976,7 +976,7 @@ MUTATIONS = [
         original='against, atol=1e-6)) > 0.99, \\"step against',
         replacement='against, atol=1e-6)) > -1.0, \\"step against',
         description="chapter 3's hidden test accepts a step along the gradient where the exercise asks against it",
-        tests=['tests/test_course_grading.py'],
+        tests=['tests/tools/test_course_grading.py'],
     ),
     # ------------------------------------- issue 30: realistic bugs no test caught before
     dict(
@@ -985,7 +985,7 @@ MUTATIONS = [
         original="labels = distillation.soft_labels(teacher, dataset.x_train, spec.temperature)",
         replacement="labels = distillation.soft_labels(teacher, dataset.x_train, 1.0)",
         description="train-or-load makes every registry student's soft labels at T = 1, not at its recipe's temperature",
-        tests=["tests/test_registry_students.py"],
+        tests=["tests/unit/runs/test_registry_students.py"],
     ),
     dict(
         id="audit-zero-gradient-threshold-raised",
@@ -993,7 +993,7 @@ MUTATIONS = [
         original="ALMOST_NONE = 0.05\n",
         replacement="ALMOST_NONE = 0.1\n",
         description="the masking audit flags zero gradients only above 10% of the images, not the book's 5%",
-        tests=["tests/test_audit_thresholds.py"],
+        tests=["tests/unit/evaluation/test_audit_thresholds.py"],
     ),
     dict(
         id="audit-zero-gradient-flagged-on-threshold",
@@ -1001,7 +1001,7 @@ MUTATIONS = [
         original="            zero_fraction > zero_gradient_threshold,\n",
         replacement="            zero_fraction >= zero_gradient_threshold,\n",
         description="the masking audit flags a share of zero gradients exactly on the threshold, not only above it",
-        tests=["tests/test_audit_thresholds.py"],
+        tests=["tests/unit/evaluation/test_audit_thresholds.py"],
     ),
     dict(
         id="store-writes-after-releasing-lock",
@@ -1009,7 +1009,7 @@ MUTATIONS = [
         original="            saved[key] = entry\n            write_json_atomically(path, saved)\n",
         replacement="            saved[key] = entry\n        write_json_atomically(path, saved)\n",
         description="a JSON store releases its lock after reading and writes unlocked, so a concurrent save can be lost",
-        tests=["tests/test_store_lock.py"],
+        tests=["tests/unit/results/test_store_lock.py"],
     ),
     dict(
         id="store-locks-the-store-file-itself",
@@ -1017,7 +1017,7 @@ MUTATIONS = [
         original='    return FileLock(path.with_name(f".{path.name}.lock"))',
         replacement="    return FileLock(path)",
         description="the lock is taken on the JSON file itself, whose inode each atomic save replaces",
-        tests=["tests/test_store_lock.py"],
+        tests=["tests/unit/results/test_store_lock.py"],
     ),
     dict(
         id='training-cpu-share-ignores-cores',
@@ -1025,6 +1025,6 @@ MUTATIONS = [
         original='"cpu_share": cpu / (wall * cores) if wall > 0 else None}',
         replacement='"cpu_share": cpu / wall if wall > 0 else None}',
         description="a training record's CPU share forgets the core count, so a busy 2-core run looks uncontended",
-        tests=['tests/test_training_records.py'],
+        tests=['tests/unit/training/test_training_records.py'],
     ),
 ]

@@ -9,7 +9,7 @@ appendix page ``book/scorecard.md`` includes this file: every claim of
 apart from the checks the book adds (``Claim.book_check``), then what
 :mod:`advlib.verdicts.expectations` says of the same numbers. The numbers are the full profile's
 saved measurements and seed study as shipped with the package (``advlib/pretrained/full``),
-so the page is the same in every build; ``tests/test_scorecard_page.py`` checks that the
+so the page is the same in every build; ``tests/book/test_scorecard_page.py`` checks that the
 committed file is in step with them.
 """
 

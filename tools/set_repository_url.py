@@ -5,7 +5,7 @@
 The URL lives in ``_config.yml`` (``repository.url``: the repository button and the
 Colab launch links) and in the setup cell of every chapter (``REPOSITORY_URL``: what
 Colab installs advlib from). This script rewrites both, so they cannot drift apart;
-``tests/test_book_structure.py`` checks that they agree.
+``tests/book/test_structure.py`` checks that they agree.
 """
 
 import re

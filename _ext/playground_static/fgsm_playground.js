@@ -14,7 +14,7 @@
  *
  * Without JavaScript (or before the model has loaded) the figure shows its static
  * fallback image and text; the live controls are `hidden` until everything is ready.
- * window.advlibPlayground exposes the computations to tests/test_playground.py.
+ * window.advlibPlayground exposes the computations to tests/book/test_playground.py.
  */
 (function () {
   "use strict";
@@ -252,7 +252,7 @@
       ? Promise.reject(new Error("TensorFlow.js did not load"))
       : start(figure)).then(function (playground) {
         api.playground = playground;
-        // For tests/test_playground.py: the page's own numbers, as plain arrays.
+        // For tests/book/test_playground.py: the page's own numbers, as plain arrays.
         // gradientTemperature (optional): FGSM's gradient at another temperature, as the switch.
         api.probabilities = function (index) { return playground.compute(index, 0, "fgsm").probabilities; };
         api.adversarial = function (index, eps, gradientTemperature) {

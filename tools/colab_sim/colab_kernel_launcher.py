@@ -1,4 +1,4 @@
-"""Kernel launcher of the simulated Colab runtime (tests/test_colab_simulation.py).
+"""Kernel launcher of the simulated Colab runtime (tests/book/test_colab_simulation.py).
 
 Colab starts its IPython kernel with ``python3 -m colab_kernel_launcher``, which imports
 ``google.colab`` first; this does the same with the stand-in package beside this file

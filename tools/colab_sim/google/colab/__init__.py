@@ -1,6 +1,6 @@
 """A stand-in for Colab's ``google.colab`` package, for the simulated Colab run.
 
-tests/test_colab_simulation.py starts its kernels with ``colab_kernel_launcher.py``
+tests/book/test_colab_simulation.py starts its kernels with ``colab_kernel_launcher.py``
 (beside ``google/``), which imports this module before the kernel starts, as Colab's own
 launcher does: the Colab edition's setup cell takes ``"google.colab" in sys.modules`` to
 mean "running in Colab" and installs advlib. Nothing else of Colab's API is used by the
