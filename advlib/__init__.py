@@ -9,7 +9,7 @@ import importlib
 __version__ = "0.1.0"
 
 # The package's layers, lowest first: a module imports only from its own layer and those
-# listed before it (tests/test_layout.py checks this, the folders, and the README's layout).
+# listed before it (tests/package/test_layout.py checks this, the folders, and the README's layout).
 _SUBMODULES = (
     # No TensorFlow at import.
     "validate",   # checks of the arguments a user passes in

@@ -28,7 +28,7 @@ RULE_KINDS = (ABOVE, WITHIN, SAME, NEAR, SEED_ABOVE)
 # ---------------------------------------------------------------------- thresholds
 # Every number a verdict or a reading is judged by is defined here, once: the claims'
 # rules below, the expectations and chapter 11's goal (advlib.verdicts.expectations imports them)
-# and the chapters read these constants. tests/test_thresholds.py checks that no other
+# and the chapters read these constants. tests/package/test_thresholds.py checks that no other
 # module defines one again and that no chapter types one into its code.
 
 # "About equal", "barely changes", "similar", "negligible", "about 0.204", "within a few

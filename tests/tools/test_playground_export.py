@@ -2,7 +2,7 @@
 
 tools/playground_export.py (which figures it exports, where their files go, what it
 refuses) and the options and markup of the ``{fgsm-playground}`` directive
-(_ext/fgsm_playground.py). tests/test_playground.py checks the built pages themselves.
+(_ext/fgsm_playground.py). tests/book/test_playground.py checks the built pages themselves.
 """
 
 from __future__ import annotations
