@@ -74,8 +74,8 @@ MUTATIONS = [
     dict(
         id="attacks-random-sign-one-sided",
         file="advlib/attacks/one_step.py",
-        original="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8) * 2 - 1",
-        replacement="signs = generator.integers(0, 2, size=x.shape, dtype=np.int8)",
+        original="    x_noisy *= eps32 * np.float32(2.0)\n    x_noisy -= eps32\n",
+        replacement="    x_noisy *= eps32\n",
         description="random-sign control draws R in {0, 1} instead of {-1, +1}",
         tests=["tests/unit/attacks/test_one_step.py::test_random_sign_is_plus_or_minus_eps_and_seeded"],
     ),
@@ -667,8 +667,8 @@ MUTATIONS = [
     dict(
         id='random-every-epoch-same-copies',
         file='advlib/training/recipes.py',
-        original='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)',
-        replacement='copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000)',
+        original='attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)',
+        replacement='attacks.random_sign(x, config.eps, seed=config.seed * 1000)',
         description='random_every_epoch draws the same random-sign copies every epoch',
         tests=['tests/unit/training/test_recipes.py'],
     ),

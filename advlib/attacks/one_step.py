@@ -232,8 +232,16 @@ def random_sign(x, eps=0.01, *, seed=None, clip=(0.0, 1.0)):
     clip = _check_clip(clip)
     x = check_images(x, clip)
     generator = np.random.default_rng(seed)
-    signs = generator.integers(0, 2, size=x.shape, dtype=np.int8) * 2 - 1
-    x_noisy = x + np.float32(eps) * signs.astype(np.float32)
+    bits = generator.integers(0, 2, size=x.shape, dtype=np.int8)
+    # eps * (2 * bit - 1), in place in one float32 array (a training set's worth of copies
+    # is 0.5 GB): 2 * eps * bit - eps is exactly +eps or -eps, as eps * (+1 or -1) is, so
+    # the noise is the same to the bit as before issue 31 and costs half the time.
+    x_noisy = bits.astype(np.float32)
+    del bits
+    eps32 = np.float32(eps)
+    x_noisy *= eps32 * np.float32(2.0)
+    x_noisy -= eps32
+    x_noisy += x
     if clip is not None:
         np.clip(x_noisy, clip[0], clip[1], out=x_noisy)
     return x_noisy

@@ -3,8 +3,9 @@
 Every recipe trains :func:`advlib.models.build_cnn` with categorical cross-entropy, batch
 norm, dropout and the report's data augmentation (random horizontal flip, brightness,
 contrast and horizontal/vertical shift), done by Keras preprocessing layers inside a
-``tf.data`` pipeline. Images are float32 ``(N, 32, 32, 3)`` in [0, 1]; labels are
-float32 ``(N, 10)`` rows summing to 1 (one-hot, or a teacher's soft labels).
+``tf.data`` pipeline built once per run (:mod:`advlib.training.batches`). Images are float32
+``(N, 32, 32, 3)`` in [0, 1]; labels are float32 ``(N, 10)`` rows summing to 1 (one-hot,
+or a teacher's soft labels).
 
 Training proceeds one epoch at a time. After each epoch the weights, the optimizer's
 state and the history are written atomically to a checkpoint folder, so a run that is
@@ -23,45 +24,8 @@ from advlib import attacks, models
 from advlib.data.cifar10 import one_hot  # noqa: F401 (the recipes' targets; re-exported for callers)
 from advlib.plan.registry import TrainingConfig  # noqa: F401 (part of this module's API)
 from advlib.results import store
-
-
-def augmentation(seed=0):
-    """The report's augmentation as a Keras model mapping images in [0, 1] to images in [0, 1]."""
-    return keras.Sequential(
-        [
-            keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomBrightness(0.1, value_range=(0.0, 1.0), seed=seed + 1),
-            keras.layers.RandomContrast(0.1, seed=seed + 2),
-            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed + 3),
-        ],
-        name="augmentation",
-    )
-
-
-def make_dataset(x, y, *, batch_size, seed=0, augment=True, shuffle=True):
-    """A batched ``tf.data.Dataset`` of ``(image, label)`` pairs, shuffled and augmented.
-
-    ``x``: float32 ``(N, 32, 32, 3)`` in [0, 1]; ``y``: float32 ``(N, classes)``.
-    The augmentation runs on whole batches in the input pipeline, overlapped with
-    training by ``prefetch``; its random state is seeded, so a run is repeatable.
-    """
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels")
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=False)
-    dataset = dataset.batch(batch_size)
-    if augment:
-        layer = augmentation(seed)
-
-        def augment_batch(images, labels):
-            # Contrast and brightness can leave [0, 1]; the model only ever sees valid pixels.
-            return tf.clip_by_value(layer(images, training=True), 0.0, 1.0), labels
-
-        # One sequential map keeps the augmentation's random stream in a fixed order (so
-        # runs repeat); the ops inside it are vectorised over the batch and use both cores.
-        dataset = dataset.map(augment_batch)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+# The input pipeline has a module of its own; augmentation and make_dataset stay part of this module's API.
+from advlib.training.batches import EpochPipeline, augmentation, make_dataset, validation_dataset  # noqa: F401
 
 
 def _learning_rate_schedule(config, steps_per_epoch):
@@ -149,7 +113,9 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
     """Train ``model`` for ``config.epochs`` epochs; return the history as a dict of lists.
 
     ``data_for_epoch(epoch, model)`` returns the ``(x, y)`` to train on in that epoch
-    (recipes that make new adversarial examples each epoch use the model); it must hold
+    (recipes that make new adversarial examples each epoch use the model); each of ``x``
+    and ``y`` is an array or a tuple of arrays read as their concatenation (the clean
+    images and their copies, never copied into one array). Every epoch must hold
     ``epoch_size`` images, which fixes the learning-rate schedule. With a
     ``checkpoint_dir``, finished epochs are saved and a later call resumes after them.
     """
@@ -162,10 +128,14 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
             print(f"Resuming from the checkpoint {os.path.basename(os.path.normpath(checkpoint_dir))} "
                   f"in the results folder: {epochs_done} of {config.epochs} epochs done")
 
+    # Built once for the run; each epoch gives it new data and a new seed, and its batches
+    # are those make_dataset(data, seed=config.seed * 1000 + epoch) would give, bit for bit.
+    pipeline = EpochPipeline(epoch_size, config.batch_size)
+    validation = None if validation_data is None else validation_dataset(validation_data)
     for epoch in range(epochs_done, config.epochs):
         started, cpu_started, load_started = time.time(), time.process_time(), _load_average()
         x_epoch, y_epoch = data_for_epoch(epoch, model)
-        dataset = make_dataset(x_epoch, y_epoch, batch_size=config.batch_size, seed=config.seed * 1000 + epoch)
+        dataset = pipeline.epoch(x_epoch, y_epoch, seed=config.seed * 1000 + epoch)
         # One epoch per call, so the data can change between epochs; epochs=config.epochs
         # (with a callback that stops after this one) makes Keras print "Epoch 9/20".
         result = model.fit(
@@ -173,9 +143,8 @@ def fit(model, data_for_epoch, config, *, epoch_size, checkpoint_dir=None, valid
             initial_epoch=epoch,
             epochs=config.epochs,
             callbacks=[_StopAfterOneEpoch()],
-            validation_data=validation_data,
-            validation_batch_size=1000,
-            shuffle=False,  # The dataset is already shuffled, with a seed.
+            validation_data=validation,
+            shuffle=False,  # The pipeline shuffles, with a seed.
             verbose=_verbosity(verbose),
         )
         for key, values in result.history.items():
@@ -221,8 +190,6 @@ def contention(history, cores=None):
 # --- recipes -----------------------------------------------------------------------------
 
 
-
-
 def train_baseline(x, y, config, *, temperature=1.0, **fit_arguments):
     """The report's baseline: clean images and one-hot labels; returns the trained model."""
     model = models.build_cnn(temperature=temperature, seed=config.seed)
@@ -234,9 +201,10 @@ def train_baseline(x, y, config, *, temperature=1.0, **fit_arguments):
 def train_random_at(x, y, config, *, temperature=1.0, **fit_arguments):
     """Random adversarial training: the training set plus random-sign copies made once (Eq. 2)."""
     model = models.build_cnn(temperature=temperature, seed=config.seed)
-    x_train = np.concatenate([x, attacks.random_sign(x, config.eps, seed=config.seed)])
+    # The clean images and their copies as two parts: fit reads them as one set.
+    x_train = (x, attacks.random_sign(x, config.eps, seed=config.seed))
     labels = np.concatenate([one_hot(y), one_hot(y)])
-    history = fit(model, lambda epoch, model: (x_train, labels), config, epoch_size=len(x_train), **fit_arguments)
+    history = fit(model, lambda epoch, model: (x_train, labels), config, epoch_size=2 * len(x), **fit_arguments)
     return model, history
 
 
@@ -246,8 +214,8 @@ def train_random_every_epoch(x, y, config, *, temperature=1.0, **fit_arguments):
     labels = np.concatenate([one_hot(y), one_hot(y)])
 
     def data_for_epoch(epoch, model):
-        copies = attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)
-        return np.concatenate([x, copies]), labels
+        # The clean images and their copies as two parts: fit reads them as one set.
+        return (x, attacks.random_sign(x, config.eps, seed=config.seed * 1000 + epoch)), labels
 
     history = fit(model, data_for_epoch, config, epoch_size=2 * len(x), **fit_arguments)
     return model, history
@@ -261,8 +229,7 @@ def train_per_epoch_at(x, y, config, *, temperature=1.0, **fit_arguments):
     def data_for_epoch(epoch, model):
         # Before the first epoch this attacks the untrained (or just-restored) model,
         # exactly as "at the start of every epoch" implies.
-        copies = attacks.fgsm(model, x, y, config.eps)
-        return np.concatenate([x, copies]), labels
+        return (x, attacks.fgsm(model, x, y, config.eps)), labels
 
     history = fit(model, data_for_epoch, config, epoch_size=2 * len(x), **fit_arguments)
     return model, history

@@ -119,13 +119,14 @@ def test_per_epoch_training_attacks_the_current_model_every_epoch(small_data, mo
 def test_random_training_sets_hold_random_sign_copies(small_data, monkeypatch):
     x, y = small_data
     captured = []
-    original = training.make_dataset
+    original = training.EpochPipeline.epoch
 
-    def spy(images, labels, **kwargs):
-        captured.append((images, labels))
-        return original(images, labels, **kwargs)
+    def spy(self, images, labels, seed):
+        # The clean images and their copies reach the pipeline as two parts of one set.
+        captured.append((np.concatenate(images) if isinstance(images, tuple) else images, labels))
+        return original(self, images, labels, seed)
 
-    monkeypatch.setattr(training, "make_dataset", spy)
+    monkeypatch.setattr(training.EpochPipeline, "epoch", spy)
     training.train_random_at(x, y, CONFIG, verbose=0)
     training.train_random_every_epoch(x, y, CONFIG, verbose=0)
     (once_0, labels_0), (once_1, _), (every_0, _), (every_1, _) = captured
