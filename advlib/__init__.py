@@ -15,6 +15,8 @@ _SUBMODULES = (
     "validate",
     "profiles",
     "registry",
+    # Training time estimated from a benchmark's measured epochs.
+    "cost",
     "attack_registry",
     "catalogue",
     "store",
@@ -34,6 +36,7 @@ _SUBMODULES = (
     "evaluation",
     "audit",
     "worst_case",
+    "training_data",
     "training",
     "distillation",
     "exercise_support",
