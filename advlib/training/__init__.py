@@ -13,5 +13,5 @@ __getattr__, __dir__ = exports(__name__, {
     "recipes": ("RECIPES", "TrainingConfig", "one_hot", "augmentation", "make_dataset", "compile_model", "fit",
                 "contention", "save_checkpoint", "load_checkpoint", "train_baseline", "train_random_at",
                 "train_random_every_epoch", "train_per_epoch_at", "FastAdversarialTrainer",
-                "train_robust_fast_at"),
+                "train_robust_fast_at", "validation_dataset"),
 })
